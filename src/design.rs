@@ -1,0 +1,215 @@
+//! Validated data: the design matrix `X`, the response `y`, optional observation weights and
+//! an optional offset. Everything is checked once here, at the boundary; solvers trust it.
+
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+
+/// Borrowed, validated data for a fit.
+///
+/// * `x`: `n × p`, column-major (nalgebra's storage), finite.
+/// * `y`: length `n`, finite.
+/// * `weights` (optional): length `n`, finite, `≥ 0`, not all zero. A weight multiplies the
+///   observation's log-likelihood term, so an integer weight `k` is the same as repeating the
+///   row `k` times. (glmnet rescales weights to sum to `n`; see [`crate::Convention`] for how
+///   that moves λ.)
+/// * `offset` (optional): length `n`, finite, added to the linear predictor
+///   `η = offset + Xw + b` (for Poisson exposure `t`, `offset = ln t`).
+///
+/// Nothing is copied: a `Design` borrows the caller's data and never mutates it.
+#[derive(Debug, Clone, Copy)]
+pub struct Design<'a> {
+    x: &'a DMatrix<f64>,
+    y: &'a DVector<f64>,
+    weights: Option<&'a DVector<f64>>,
+    offset: Option<&'a DVector<f64>>,
+}
+
+pub(crate) fn check_finite_vector(what: &'static str, v: &DVector<f64>) -> Result<()> {
+    match v.iter().position(|a| !a.is_finite()) {
+        Some(row) => Err(Error::NonFinite {
+            what,
+            row,
+            col: 0,
+            value: v[row],
+        }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn check_finite_matrix(what: &'static str, x: &DMatrix<f64>) -> Result<()> {
+    for (col, c) in x.column_iter().enumerate() {
+        if let Some(row) = c.iter().position(|a| !a.is_finite()) {
+            return Err(Error::NonFinite {
+                what,
+                row,
+                col,
+                value: c[row],
+            });
+        }
+    }
+    Ok(())
+}
+
+impl<'a> Design<'a> {
+    /// Checks shapes and finiteness of `x` and `y`.
+    ///
+    /// # Errors
+    /// [`Error::EmptyData`] if `x` has no rows or no columns, [`Error::DimensionMismatch`] if
+    /// `y` has a different number of rows, [`Error::NonFinite`] naming the first NaN/±Inf.
+    pub fn new(x: &'a DMatrix<f64>, y: &'a DVector<f64>) -> Result<Self> {
+        if x.nrows() == 0 {
+            return Err(Error::EmptyData {
+                what: "x has no rows",
+            });
+        }
+        if x.ncols() == 0 {
+            return Err(Error::EmptyData {
+                what: "x has no columns",
+            });
+        }
+        if y.len() != x.nrows() {
+            return Err(Error::DimensionMismatch {
+                what: "y",
+                expected: x.nrows(),
+                found: y.len(),
+            });
+        }
+        check_finite_matrix("x", x)?;
+        check_finite_vector("y", y)?;
+        Ok(Design {
+            x,
+            y,
+            weights: None,
+            offset: None,
+        })
+    }
+
+    /// Adds observation weights.
+    ///
+    /// # Errors
+    /// Wrong length, non-finite, negative or all-zero weights.
+    pub fn with_weights(mut self, weights: &'a DVector<f64>) -> Result<Self> {
+        if weights.len() != self.n() {
+            return Err(Error::DimensionMismatch {
+                what: "weights",
+                expected: self.n(),
+                found: weights.len(),
+            });
+        }
+        check_finite_vector("weights", weights)?;
+        if let Some(i) = weights.iter().position(|&w| w < 0.0) {
+            return Err(Error::InvalidWeights {
+                reason: format!("weights[{i}] = {} is negative", weights[i]),
+            });
+        }
+        if weights.iter().all(|&w| w == 0.0) {
+            return Err(Error::InvalidWeights {
+                reason: "all weights are zero".into(),
+            });
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    /// Adds an offset to the linear predictor.
+    ///
+    /// # Errors
+    /// Wrong length or non-finite values.
+    pub fn with_offset(mut self, offset: &'a DVector<f64>) -> Result<Self> {
+        if offset.len() != self.n() {
+            return Err(Error::DimensionMismatch {
+                what: "offset",
+                expected: self.n(),
+                found: offset.len(),
+            });
+        }
+        check_finite_vector("offset", offset)?;
+        self.offset = Some(offset);
+        Ok(self)
+    }
+
+    /// Number of observations `n`.
+    pub fn n(&self) -> usize {
+        self.x.nrows()
+    }
+    /// Number of coefficients `p` (columns of `X`).
+    pub fn p(&self) -> usize {
+        self.x.ncols()
+    }
+    /// The design matrix.
+    pub fn x(&self) -> &'a DMatrix<f64> {
+        self.x
+    }
+    /// The response.
+    pub fn y(&self) -> &'a DVector<f64> {
+        self.y
+    }
+    /// Observation weights, if any.
+    pub fn weights(&self) -> Option<&'a DVector<f64>> {
+        self.weights
+    }
+    /// The offset, if any.
+    pub fn offset(&self) -> Option<&'a DVector<f64>> {
+        self.offset
+    }
+    /// Weight of observation `i` (1 without weights).
+    #[inline]
+    pub fn weight(&self, i: usize) -> f64 {
+        self.weights.map_or(1.0, |w| w[i])
+    }
+    /// Offset of observation `i` (0 without an offset).
+    #[inline]
+    pub fn offset_at(&self, i: usize) -> f64 {
+        self.offset.map_or(0.0, |o| o[i])
+    }
+    /// Sum of the weights (`n` without weights): the effective sample size used by the
+    /// mean-loss convention.
+    pub fn weight_sum(&self) -> f64 {
+        self.weights.map_or(self.n() as f64, |w| w.sum())
+    }
+
+    /// Weighted column means `x̄_j = Σ vᵢ xᵢⱼ / Σ vᵢ`.
+    pub fn column_means(&self) -> DVector<f64> {
+        let sw = self.weight_sum();
+        DVector::from_iterator(
+            self.p(),
+            self.x.column_iter().map(|c| {
+                c.iter()
+                    .enumerate()
+                    .map(|(i, &a)| self.weight(i) * a)
+                    .sum::<f64>()
+                    / sw
+            }),
+        )
+    }
+
+    /// Weighted population standard deviations of the columns,
+    /// `s_j = sqrt(Σ vᵢ (xᵢⱼ − x̄_j)² / Σ vᵢ)` (glmnet's `standardize = TRUE` scale; 1/n, not
+    /// 1/(n−1)). With `center = false` the root weighted mean square about zero is returned
+    /// instead (glmnet without an intercept).
+    pub fn column_scales(&self, center: bool) -> DVector<f64> {
+        let sw = self.weight_sum();
+        let means = self.column_means();
+        DVector::from_iterator(
+            self.p(),
+            self.x.column_iter().enumerate().map(|(j, c)| {
+                let m = if center { means[j] } else { 0.0 };
+                // Two-pass with a scaled sum, so that columns of size 1e±150 neither overflow
+                // nor underflow.
+                let amax = c.iter().fold(0.0f64, |a, &b| a.max((b - m).abs()));
+                if amax == 0.0 || !amax.is_finite() {
+                    return 0.0;
+                }
+                let ss: f64 = c
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &a)| {
+                        let d = (a - m) / amax;
+                        self.weight(i) * d * d
+                    })
+                    .sum();
+                amax * (ss / sw).sqrt()
+            }),
+        )
+    }
+}

@@ -1,0 +1,258 @@
+//! The MAP objective: the negative log posterior of a likelihood, a prior and the data,
+//! implemented as argmin's `CostFunction`, `Gradient` and `Hessian`.
+//!
+//! # Parameters and cost
+//! The parameter vector is `θ = (w₁, …, w_p, b)`: the coefficients, then the intercept when
+//! the problem has one (the intercept's prior is flat). With `η = offset + Xw + b`,
+//! ```text
+//! cost(θ) = Σᵢ vᵢ·[−ln p(yᵢ | ηᵢ)] + penalty(w)
+//!         = −ln p(y | X, θ) − ln p(w) + ln Z_prior
+//!         = −[ln_posterior(θ)] + ln Z_prior
+//! ```
+//! so the cost differs from the exact negative (unnormalized) log posterior by the prior's
+//! normalizing constant `ln Z_prior = prior.ln_normalizer(p)`, which does not depend on θ.
+//! [`MapProblem::ln_posterior`] returns `ln p(y | X, θ) + ln p(w)` exactly (with weights
+//! `vᵢ`, each observation's log-density counted `vᵢ` times).
+
+use crate::design::Design;
+use crate::error::{Error, Result};
+use crate::likelihood::Likelihood;
+use crate::prior::Prior;
+use argmin::core::{CostFunction, Gradient, Hessian};
+use nalgebra::{DMatrix, DVector};
+
+/// A likelihood, a prior and the data: the problem whose minimizer is the MAP.
+#[derive(Debug, Clone)]
+pub struct MapProblem<'a, L, P> {
+    design: Design<'a>,
+    likelihood: L,
+    prior: P,
+    intercept: bool,
+}
+
+impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
+    /// Joins the data, a likelihood and a prior.
+    ///
+    /// # Errors
+    /// A response outside the likelihood's support, or per-coefficient prior settings whose
+    /// length is not `p`.
+    pub fn new(design: Design<'a>, likelihood: L, prior: P, intercept: bool) -> Result<Self> {
+        likelihood.check_response(design.y().as_slice())?;
+        prior.check_dimension(design.p())?;
+        Ok(MapProblem {
+            design,
+            likelihood,
+            prior,
+            intercept,
+        })
+    }
+
+    /// The data.
+    pub fn design(&self) -> &Design<'a> {
+        &self.design
+    }
+    /// The likelihood.
+    pub fn likelihood(&self) -> &L {
+        &self.likelihood
+    }
+    /// The prior on the coefficients.
+    pub fn prior(&self) -> &P {
+        &self.prior
+    }
+    /// Whether θ carries an intercept (its last entry).
+    pub fn has_intercept(&self) -> bool {
+        self.intercept
+    }
+    /// Length of θ: `p`, plus one with an intercept.
+    pub fn n_params(&self) -> usize {
+        self.design.p() + usize::from(self.intercept)
+    }
+
+    fn check_theta(&self, theta: &DVector<f64>) -> Result<()> {
+        if theta.len() != self.n_params() {
+            return Err(Error::DimensionMismatch {
+                what: "parameter vector",
+                expected: self.n_params(),
+                found: theta.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Splits θ into the coefficients and the intercept (0 without one).
+    pub fn split<'t>(&self, theta: &'t DVector<f64>) -> (&'t [f64], f64) {
+        let p = self.design.p();
+        let b = if self.intercept { theta[p] } else { 0.0 };
+        (&theta.as_slice()[..p], b)
+    }
+
+    /// The linear predictor `η = offset + Xw + b`.
+    pub fn linear_predictor(&self, theta: &DVector<f64>) -> DVector<f64> {
+        let (w, b) = self.split(theta);
+        let w = DVector::from_column_slice(w);
+        let mut eta = self.design.x() * w;
+        for (i, e) in eta.iter_mut().enumerate() {
+            *e += b + self.design.offset_at(i);
+        }
+        eta
+    }
+
+    /// `−ln p(y | X, θ)`, exact.
+    pub fn negative_log_likelihood(&self, theta: &DVector<f64>) -> f64 {
+        let eta = self.linear_predictor(theta);
+        let y = self.design.y();
+        eta.iter()
+            .enumerate()
+            .map(|(i, &e)| self.design.weight(i) * self.likelihood.nll(y[i], e))
+            .sum()
+    }
+
+    /// `ln p(y | X, θ) + ln p(w)`: the exact unnormalized log posterior.
+    pub fn ln_posterior(&self, theta: &DVector<f64>) -> f64 {
+        let (w, _) = self.split(theta);
+        -self.negative_log_likelihood(theta) + self.prior.ln_density(w)
+    }
+
+    /// The cost `−ln p(y | X, θ) + penalty(w)` (see the module docs).
+    pub fn objective(&self, theta: &DVector<f64>) -> f64 {
+        let (w, _) = self.split(theta);
+        self.negative_log_likelihood(theta) + self.prior.penalty(w)
+    }
+
+    /// Per-observation `vᵢ·ℓ′(yᵢ, ηᵢ)`, the derivative of the data term in η.
+    fn eta_derivative(&self, theta: &DVector<f64>) -> DVector<f64> {
+        let mut d = self.linear_predictor(theta);
+        let y = self.design.y();
+        for (i, e) in d.iter_mut().enumerate() {
+            *e = self.design.weight(i) * self.likelihood.nll_derivative(y[i], *e);
+        }
+        d
+    }
+
+    /// Gradient of the data term `−ln p(y | X, θ)` with respect to θ.
+    pub fn data_gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        let d = self.eta_derivative(theta);
+        let p = self.design.p();
+        let mut g = DVector::zeros(self.n_params());
+        g.rows_mut(0, p).copy_from(&self.design.x().tr_mul(&d));
+        if self.intercept {
+            g[p] = d.sum();
+        }
+        g
+    }
+
+    /// Gradient of the cost. For a non-smooth prior (Laplace) this is an error: use
+    /// coordinate descent or proximal Newton, which treat the penalty exactly.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a non-differentiable prior; θ of the wrong length.
+    pub fn cost_gradient(&self, theta: &DVector<f64>) -> Result<DVector<f64>> {
+        self.check_theta(theta)?;
+        if !self.prior.is_smooth() {
+            return Err(Error::Unsupported {
+                what: format!(
+                    "gradient-based solvers need a differentiable prior, and {} is not; \
+                     use coordinate descent (Method::CoordinateDescent) or OWL-QN",
+                    self.prior.describe()
+                ),
+            });
+        }
+        let mut g = self.data_gradient(theta);
+        let p = self.design.p();
+        let (w, _) = self.split(theta);
+        let mut pg = vec![0.0; p];
+        self.prior.penalty_gradient(w, &mut pg);
+        for j in 0..p {
+            g[j] += pg[j];
+        }
+        Ok(g)
+    }
+
+    /// Hessian of the cost: `[XᵀDX, XᵀD1; 1ᵀDX, 1ᵀD1] + ∇²penalty` with
+    /// `D = diag(vᵢ·ℓ″(yᵢ, ηᵢ))`.
+    ///
+    /// # Errors
+    /// θ of the wrong length.
+    pub fn cost_hessian(&self, theta: &DVector<f64>) -> Result<DMatrix<f64>> {
+        self.check_theta(theta)?;
+        let eta = self.linear_predictor(theta);
+        let y = self.design.y();
+        let (n, p) = (self.design.n(), self.design.p());
+        let x = self.design.x();
+        let dw: Vec<f64> = (0..n)
+            .map(|i| self.design.weight(i) * self.likelihood.nll_second_derivative(y[i], eta[i]))
+            .collect();
+        let mut xs = x.clone();
+        for mut c in xs.column_iter_mut() {
+            for (i, a) in c.iter_mut().enumerate() {
+                *a *= dw[i].max(0.0).sqrt();
+            }
+        }
+        let mut h = DMatrix::zeros(self.n_params(), self.n_params());
+        h.view_mut((0, 0), (p, p)).copy_from(&xs.tr_mul(&xs));
+        if self.intercept {
+            for j in 0..p {
+                let s: f64 = x.column(j).iter().zip(&dw).map(|(a, d)| a * d).sum();
+                h[(j, p)] = s;
+                h[(p, j)] = s;
+            }
+            h[(p, p)] = dw.iter().sum();
+        }
+        let (w, _) = self.split(theta);
+        self.prior.add_penalty_hessian(w, &mut h);
+        Ok(h)
+    }
+
+    /// The largest violation of the optimality conditions at θ, in the units of the cost's
+    /// gradient: `|∂_b|` for the intercept and `dist(−∂_j data, ∂pen_j(w_j))` per coefficient
+    /// (for a smooth prior, simply the largest absolute gradient entry).
+    pub fn kkt_violation(&self, theta: &DVector<f64>) -> f64 {
+        let g = self.data_gradient(theta);
+        let p = self.design.p();
+        let (w, _) = self.split(theta);
+        let mut worst = if self.intercept { g[p].abs() } else { 0.0 };
+        if let Some(el) = self.prior.elastic(p) {
+            for j in 0..p {
+                worst = worst.max(el.kkt_violation(j, w[j], g[j]));
+            }
+        } else {
+            let mut pg = vec![0.0; p];
+            self.prior.penalty_gradient(w, &mut pg);
+            for j in 0..p {
+                worst = worst.max((g[j] + pg[j]).abs());
+            }
+        }
+        worst
+    }
+}
+
+impl<L: Likelihood, P: Prior> CostFunction for MapProblem<'_, L, P> {
+    type Param = DVector<f64>;
+    type Output = f64;
+    fn cost(&self, theta: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
+        self.check_theta(theta)?;
+        Ok(self.objective(theta))
+    }
+}
+
+impl<L: Likelihood, P: Prior> Gradient for MapProblem<'_, L, P> {
+    type Param = DVector<f64>;
+    type Gradient = DVector<f64>;
+    fn gradient(
+        &self,
+        theta: &Self::Param,
+    ) -> std::result::Result<Self::Gradient, argmin::core::Error> {
+        Ok(self.cost_gradient(theta)?)
+    }
+}
+
+impl<L: Likelihood, P: Prior> Hessian for MapProblem<'_, L, P> {
+    type Param = DVector<f64>;
+    type Hessian = DMatrix<f64>;
+    fn hessian(
+        &self,
+        theta: &Self::Param,
+    ) -> std::result::Result<Self::Hessian, argmin::core::Error> {
+        Ok(self.cost_hessian(theta)?)
+    }
+}
