@@ -41,7 +41,8 @@ fn cholesky_solve(a: DMatrix<f64>, b: &DVector<f64>, what: &str) -> Result<DVect
         .ok_or_else(|| Error::Singular { what: what.into() })?;
     let l = chol.l_dirty();
     let min_pivot = (0..l.nrows()).fold(f64::INFINITY, |m, i| m.min(l[(i, i)]));
-    if !(min_pivot * min_pivot > scale * 1e-13 * l.nrows() as f64) {
+    let floor = scale * 1e-13 * l.nrows() as f64;
+    if min_pivot.is_nan() || min_pivot * min_pivot <= floor {
         return Err(Error::Singular { what: what.into() });
     }
     Ok(chol.solve(b))

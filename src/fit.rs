@@ -159,19 +159,17 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
             None
         };
         let method = self.resolved_method(p);
-        // Scaled copy for the methods that work on X directly (coordinate descent scales
-        // inside its own working copy).
-        let scaled_x = match (&scales, method) {
-            (Some(s), m) if m != Method::CoordinateDescent => {
-                let mut xs = x.clone();
-                for (j, mut c) in xs.column_iter_mut().enumerate() {
-                    let sj = if s[j] > 0.0 { s[j] } else { 1.0 };
-                    c /= sj;
+        // With standardization every method works on a scaled copy of X (the prior then
+        // applies to the scaled coefficients); results are mapped back below.
+        let scaled_x = scales.as_ref().map(|s| {
+            let mut xs = x.clone();
+            for (j, mut c) in xs.column_iter_mut().enumerate() {
+                if s[j] > 0.0 {
+                    c /= s[j];
                 }
-                Some(xs)
             }
-            _ => None,
-        };
+            xs
+        });
         let work_design = match &scaled_x {
             Some(xs) => {
                 let mut d = Design::new(xs, y)?;
@@ -200,9 +198,6 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
                 if let Some(t) = self.tolerance {
                     solver = solver.with_gap_tolerance(t)?.with_kkt_tolerance(t * 0.1)?;
                 }
-                if let Some(s) = &scales {
-                    solver = solver.with_column_scales(s.iter().copied().collect());
-                }
                 let res = Executor::new(problem.clone(), solver)
                     .configure(|s| s.param(theta0).max_iters(self.max_iters))
                     .ctrlc(false)
@@ -213,11 +208,6 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
                 let theta = res.state.get_param().cloned().ok_or_else(|| {
                     Error::Solver("coordinate descent returned no parameter".into())
                 })?;
-                // CD reports on the original scale; map back into the working scale below.
-                let theta = match &scales {
-                    Some(s) => to_working_scale(&theta, s),
-                    None => theta,
-                };
                 (theta, conv)
             }
             Method::NewtonTrustRegion | Method::Lbfgs => {
@@ -370,16 +360,6 @@ fn unreachable_auto() -> Result<(DVector<f64>, Convergence)> {
     Err(Error::Solver(
         "internal: the automatic method was not resolved".into(),
     ))
-}
-
-fn to_working_scale(theta: &DVector<f64>, scales: &DVector<f64>) -> DVector<f64> {
-    let mut t = theta.clone();
-    for j in 0..scales.len() {
-        if scales[j] > 0.0 {
-            t[j] *= scales[j];
-        }
-    }
-    t
 }
 
 /// A fitted MAP estimate.
