@@ -108,6 +108,38 @@ pub enum Error {
         /// The tolerance that was asked for.
         tolerance: f64,
     },
+    /// A malformed CSV file: the line (1-based, the header is line 1) and column say where.
+    #[error("CSV line {line}{}: {message}", column.as_ref().map(|c| format!(", column '{c}'")).unwrap_or_default())]
+    Csv {
+        /// 1-based line number.
+        line: u64,
+        /// Column name, when known.
+        column: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A column named on the command line or in a call is not in the data.
+    #[error("no column '{name}' in the data (columns: {available})")]
+    MissingColumn {
+        /// The name asked for.
+        name: String,
+        /// The columns that exist, comma-separated.
+        available: String,
+    },
+    /// A saved model that cannot be read.
+    #[error("invalid model file: {reason}")]
+    InvalidModel {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
     /// An error raised inside argmin (line search failure and the like).
     #[error("argmin solver error: {0}")]
     Solver(String),

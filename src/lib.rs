@@ -9,9 +9,11 @@ mod convergence;
 mod design;
 pub mod error;
 mod fit;
+pub mod io;
 pub mod likelihood;
 pub mod objective;
 pub mod prior;
+pub mod saved;
 pub mod solve;
 
 pub use convergence::{Convergence, Measure};
