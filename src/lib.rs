@@ -12,6 +12,8 @@ mod fit;
 pub mod io;
 pub mod likelihood;
 pub mod objective;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod prior;
 pub mod saved;
 pub mod solve;
