@@ -204,10 +204,10 @@ impl CdEngine {
                 if !self.covariance {
                     self.refresh_gradient();
                 }
-                for j in 0..p {
+                for (j, &prev_j) in prev.iter().enumerate().take(p) {
                     self.strong[j] = self.in_active[j]
                         || self.l1[j] == 0.0
-                        || self.g[j].abs() >= 2.0 * self.l1[j] - prev[j];
+                        || self.g[j].abs() >= 2.0 * self.l1[j] - prev_j;
                 }
             }
         }
