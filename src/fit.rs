@@ -7,7 +7,7 @@ use crate::likelihood::Likelihood;
 use crate::objective::MapProblem;
 use crate::prior::{Convention, Flat, Prior};
 use crate::solve::coordinate::CoordinateDescent;
-use crate::solve::{smooth, Method};
+use crate::solve::{proximal_newton, smooth, Method};
 use argmin::core::{Executor, State};
 use nalgebra::{DMatrix, DVector};
 
@@ -111,6 +111,18 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
         self
     }
 
+    /// `(intercept, standardize, weights, offset)`: the settings `fit` builds its problem from.
+    pub(crate) fn problem_settings(
+        &self,
+    ) -> (bool, bool, Option<&DVector<f64>>, Option<&DVector<f64>>) {
+        (
+            self.intercept,
+            self.standardize,
+            self.weights.as_ref(),
+            self.offset.as_ref(),
+        )
+    }
+
     /// The prior.
     pub fn prior(&self) -> &P {
         &self.prior
@@ -132,6 +144,7 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
                 Method::ClosedForm
             }
             Some(_) if gaussian => Method::CoordinateDescent,
+            Some(_) if !self.prior.is_smooth() => Method::ProximalNewton,
             _ if n_params > 1000 => Method::Lbfgs,
             _ => Method::NewtonTrustRegion,
         }
@@ -142,7 +155,9 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
     /// # Errors
     /// Invalid data ([`Error::DimensionMismatch`], [`Error::EmptyData`], [`Error::NonFinite`],
     /// [`Error::InvalidWeights`], [`Error::InvalidResponse`]); [`Error::Singular`] when the
-    /// flat-prior problem has no unique solution; [`Error::Unsupported`] for a solver that
+    /// flat-prior problem has no unique solution; [`Error::NoMode`] when the posterior has no
+    /// mode (separable classes or all-zero counts with unpenalized parameters, see
+    /// [`crate::solve::proximal_newton::check_mode_exists`]); [`Error::Unsupported`] for a solver that
     /// cannot handle the prior; [`Error::NotConverged`] with the achieved measure.
     pub fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Fit<L>> {
         let mut design = Design::new(x, y)?;
@@ -153,6 +168,8 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
             design = design.with_offset(o)?;
         }
         let p = design.p();
+        // Before `resolved_method`, which reads per-coefficient settings up to index p.
+        self.prior.check_dimension(p)?;
         let scales = if self.standardize {
             Some(design.column_scales(self.intercept))
         } else {
@@ -190,7 +207,14 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
             self.intercept,
         )?;
         let theta0 = DVector::zeros(problem.n_params());
+        // A non-convex prior (local mode from the convex surrogate's MAP), or a non-smooth one
+        // without an elastic form (proximal gradient): src/nonconvex.rs.
+        let special = crate::nonconvex::solve(&problem, method, self.tolerance, self.max_iters)?;
+        let local_mode = special.as_ref().is_some_and(|s| s.2);
         let (theta_work, convergence) = match method {
+            _ if special.is_some() => special
+                .map(|s| (s.0, s.1))
+                .ok_or_else(|| Error::Solver("internal".into()))?,
             Method::Auto => unreachable_auto()?,
             Method::ClosedForm => self.closed_form(&problem)?,
             Method::CoordinateDescent => {
@@ -220,7 +244,11 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
                 (out.theta, out.convergence)
             }
             Method::OwlQn => self.owlqn(&problem)?,
+            Method::ProximalNewton => {
+                proximal_newton::run(&problem, theta0, self.tolerance, self.max_iters)?
+            }
         };
+        proximal_newton::check_mode_exists(&problem, &theta_work)?;
         if !convergence.converged && !self.allow_unconverged {
             return Err(Error::NotConverged {
                 solver: method.name(),
@@ -265,6 +293,7 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
             convergence,
             method,
             standardized: self.standardize,
+            local_mode,
         })
     }
 
@@ -377,6 +406,7 @@ pub struct Fit<L> {
     convergence: Convergence,
     method: Method,
     standardized: bool,
+    local_mode: bool,
 }
 
 impl<L: Likelihood> Fit<L> {
@@ -429,6 +459,14 @@ impl<L: Likelihood> Fit<L> {
     /// Whether the fit was standardized.
     pub fn standardized(&self) -> bool {
         self.standardized
+    }
+    /// Whether the prior is non-convex, so that the fit is a local mode of the posterior
+    /// (reached from the MAP under the prior's convex surrogate, see
+    /// [`crate::prior::Prior::convex_surrogate`]) and not certified to be the global MAP. For
+    /// a non-smooth prior without an elastic form (bridge with `q < 2`, `q ≠ 1`) the solver is
+    /// proximal gradient whatever [`Fit::method`] says.
+    pub fn local_mode(&self) -> bool {
+        self.local_mode
     }
     /// Number of non-zero coefficients.
     pub fn nonzeros(&self) -> usize {

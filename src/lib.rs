@@ -6,22 +6,32 @@
 pub mod closed_form;
 pub mod compat;
 mod convergence;
+pub mod cv;
 mod design;
 pub mod error;
+pub mod evidence;
 mod fit;
 pub mod io;
 pub mod likelihood;
+pub mod model;
+mod nonconvex;
 pub mod objective;
+pub mod path;
 #[cfg(feature = "plot")]
 pub mod plot;
+pub mod posterior;
 pub mod prior;
+pub mod sampling;
 pub mod saved;
 pub mod solve;
+pub mod stream;
 
 pub use convergence::{Convergence, Measure};
+pub use cv::{CrossValidation, CvFit, Metric};
 pub use design::Design;
 pub use error::{Error, Result};
 pub use fit::{Fit, Map};
 pub use objective::MapProblem;
+pub use path::{Path, PathFit};
 pub use prior::Convention;
 pub use solve::Method;

@@ -5,9 +5,13 @@
 //! term is `Xᵀ(v ∘ ℓ′(η))` and its Hessian `Xᵀ diag(v ∘ ℓ″(η)) X` (the IRLS weights), with
 //! `v` the observation weights. A new family is one new file implementing [`Likelihood`].
 
+mod bernoulli;
 mod gaussian;
+mod poisson;
 
+pub use bernoulli::Bernoulli;
 pub use gaussian::Gaussian;
+pub use poisson::Poisson;
 
 use crate::error::Result;
 use std::fmt::Debug;
@@ -41,6 +45,19 @@ pub trait Likelihood: Debug + Clone + Send + Sync {
     /// Unit deviance `2·[nll(y, η) − saturated_nll(y)]`.
     fn deviance(&self, y: f64, eta: f64) -> f64 {
         2.0 * (self.nll(y, eta) - self.saturated_nll(y))
+    }
+
+    /// `lim_{t→∞} nll(y, η + t·u)/t`: how fast one observation's negative log-likelihood grows
+    /// as η moves to infinity in direction `u`. A direction of the unpenalized parameters along
+    /// which every observation has slope 0 leaves the likelihood non-increasing forever, so the
+    /// MAP does not exist (separable classes, all-zero counts). The default, `+∞` for `u ≠ 0`,
+    /// fits any likelihood that grows without bound on both sides (the Gaussian).
+    fn recession_slope(&self, _y: f64, u: f64) -> f64 {
+        if u == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
     }
 
     /// The noise variance σ² if this is the Gaussian (identity-link) family, which lets the

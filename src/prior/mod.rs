@@ -7,6 +7,9 @@
 //! | [`Laplace`] `(0, b)` | `exp(−|w|/b)/(2b)` | `|w|/b` | lasso, L1 |
 //! | [`ElasticNet`] | ∝ `exp(−|w|/b − w²/2τ²)` | `|w|/b + w²/(2τ²)` | elastic net |
 //! | [`Flat`] | 1 (improper) | 0 | no penalty (the intercept's prior) |
+//! | [`Bridge`] `(q, s)` | `q/(2sΓ(1/q))·exp(−\|w/s\|^q)` | `\|w/s\|^q` | bridge, Lq, generalized Gaussian (non-convex for q < 1) |
+//! | [`StudentT`] `(ν, s)` | `∝ (1 + w²/(νs²))^{−(ν+1)/2}` | `((ν+1)/2)·ln(1 + w²/(νs²))` | Student-t, Cauchy (ν = 1); non-convex |
+//! | [`GaussianFull`] `N(μ, Σ)` | `N(w; μ, Σ)` (joint) | `½(w−μ)ᵀΣ⁻¹(w−μ)` | generalized ridge, prior from an earlier fit |
 //!
 //! The intercept always has the flat prior: it is never penalized.
 //!
@@ -27,17 +30,23 @@
 //! table holds with σ² = 1 (their mean loss is `−loglik/n`), and then `τ² = b = 1/(nλ)` is
 //! scikit-learn's `C`. With observation weights, `n` is the sum of the weights.
 
+mod bridge;
 mod elastic_net;
 mod factors;
 mod flat;
 mod gaussian;
+mod gaussian_full;
 mod laplace;
+mod student_t;
 
+pub use bridge::Bridge;
 pub use elastic_net::ElasticNet;
 pub use factors::PenaltyFactors;
 pub use flat::Flat;
 pub use gaussian::Gaussian;
+pub use gaussian_full::GaussianFull;
 pub use laplace::Laplace;
+pub use student_t::StudentT;
 
 use crate::error::{check_positive, Error, Result};
 use nalgebra::DMatrix;
@@ -176,6 +185,14 @@ pub trait Prior: Debug + Clone + Send + Sync {
     /// An invalid convention (σ² or n not positive), or a convention that does not apply
     /// to this prior (scikit-learn's `Ridge` α for a Laplace prior).
     fn lambda(&self, convention: Convention) -> Result<f64>;
+
+    /// For a non-convex penalty, a convex separable surrogate (in the elastic form, e.g. the
+    /// Laplace prior for a bridge prior with `q < 1`, the Gaussian with the same curvature at
+    /// 0 for the Student-t) whose MAP [`crate::Map::fit`] uses as its starting point; the fit
+    /// is then flagged as a local mode. `None` (the default) for a convex penalty.
+    fn convex_surrogate(&self, _p: usize) -> Option<ElasticPenalty> {
+        None
+    }
 }
 
 pub(crate) fn unsupported_convention(prior: &str) -> Error {

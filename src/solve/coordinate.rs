@@ -37,7 +37,7 @@ use crate::likelihood::Likelihood;
 use crate::objective::MapProblem;
 use crate::prior::{ElasticPenalty, Prior};
 use argmin::core::{IterState, Problem, Solver, State, TerminationReason, TerminationStatus, KV};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DMatrixView, DVector};
 
 /// Argmin state used by mapfit's own solvers: θ as a `DVector`, the gradient slot unused.
 pub type CdState = IterState<DVector<f64>, DVector<f64>, (), (), (), f64>;
@@ -47,12 +47,81 @@ pub const DEFAULT_GAP_TOL: f64 = 1e-12;
 /// Default relative KKT tolerance.
 pub const DEFAULT_KKT_TOL: f64 = 1e-11;
 
+/// Marks a coefficient without a cached Gram column.
+const NO_SLOT: usize = usize::MAX;
+
+/// `Σ aᵢbᵢ` with eight independent accumulators, so that the compiler keeps several vector
+/// registers in flight (floating-point addition is not reassociated automatically).
+#[inline]
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    let mut acc = [0.0f64; 8];
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// `[aᵀb₀, aᵀb₁, aᵀb₂, aᵀb₃]` in one pass over `a`.
+#[inline]
+fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    let n = a.len();
+    let b = [&b[0][..n], &b[1][..n], &b[2][..n], &b[3][..n]];
+    let mut acc = [[0.0f64; 4]; 4];
+    let m = n - n % 4;
+    let mut i = 0;
+    while i < m {
+        let a4 = &a[i..i + 4];
+        for c in 0..4 {
+            let bc = &b[c][i..i + 4];
+            for l in 0..4 {
+                acc[c][l] += a4[l] * bc[l];
+            }
+        }
+        i += 4;
+    }
+    let mut out = [0.0; 4];
+    for c in 0..4 {
+        let mut s = (acc[c][0] + acc[c][2]) + (acc[c][1] + acc[c][3]);
+        for k in m..n {
+            s += a[k] * b[c][k];
+        }
+        out[c] = s;
+    }
+    out
+}
+
+/// `y ← y + αx`.
+#[inline]
+pub(crate) fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
 /// Workspace of coordinate descent on one (weighted, centered, scaled) least-squares design.
 /// Reused along a λ path, so that every fit after the first is warm-started.
+///
+/// The working design `X̃` is stored column-major in one contiguous buffer, so that each
+/// coordinate update is a dot product and an axpy over contiguous slices (naive updates), or
+/// an axpy over a cached Gram column (covariance updates). Gram columns are computed in
+/// blocks: one cache-blocked matrix product for the whole working set when it is screened.
 #[derive(Debug, Clone)]
 pub struct CdEngine {
-    x: DMatrix<f64>,
-    y: DVector<f64>,
+    n: usize,
+    p: usize,
+    x: Vec<f64>,
+    y: Vec<f64>,
     xbar: Vec<f64>,
     ybar: f64,
     scales: Vec<f64>,
@@ -63,15 +132,31 @@ pub struct CdEngine {
     l1: Vec<f64>,
     l2: Vec<f64>,
     w: Vec<f64>,
-    r: DVector<f64>,
+    r: Vec<f64>,
     g: Vec<f64>,
-    gram: Vec<Option<Vec<f64>>>,
+    /// `g = X̃ᵀr` is exact for the current `w` (naive mode; always maintained in covariance mode).
+    g_fresh: bool,
+    gram: Vec<f64>,
+    gram_slot: Vec<usize>,
     covariance: bool,
     strong: Vec<bool>,
+    strong_list: Vec<usize>,
     active: Vec<usize>,
     in_active: Vec<bool>,
+    /// Naive mode: Gram matrix of the active set (`acap × acap`, column t at `t·acap`), so
+    /// that cycles over the active set cost `O(|A|)` per moving coordinate and `O(1)` per
+    /// coordinate that stays put; `None` once the active set outgrows [`CdEngine::AG_LIMIT`].
+    agram: Option<Vec<f64>>,
+    acap: usize,
+    /// Naive mode: `X_Aᵀr` and the accumulated changes of the active coordinates during a
+    /// cycle over the active set.
+    ga: Vec<f64>,
+    dw: Vec<f64>,
     thresh: f64,
     sweeps: u64,
+    checks: u64,
+    updates: u64,
+    violations: u64,
 }
 
 /// Outcome of one convergence check.
@@ -85,6 +170,17 @@ pub struct Check {
     pub rel_kkt: f64,
     /// Coordinates outside the working set that violated the KKT conditions (added back).
     pub strong_violations: usize,
+}
+
+/// Result of one outer iteration followed (when the sweep was quiet) by a check.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    /// Largest `h_j·Δ²` of the sweep over the working set.
+    pub full_sweep_change: f64,
+    /// The check, if one ran.
+    pub check: Option<Check>,
+    /// Whether the check certified both tolerances (and found no strong-rule violation).
+    pub converged: bool,
 }
 
 impl CdEngine {
@@ -119,25 +215,29 @@ impl CdEngine {
             None => vec![1.0; p],
         };
         let sqrt_v: Vec<f64> = (0..n).map(|i| design.weight(i).sqrt()).collect();
-        let mut x = design.x().clone();
-        for (j, mut c) in x.column_iter_mut().enumerate() {
+        let mut x = Vec::with_capacity(n * p);
+        for (j, c) in design.x().column_iter().enumerate() {
             let (m, s) = (xbar[j], scales[j]);
-            for (i, a) in c.iter_mut().enumerate() {
-                *a = sqrt_v[i] * (*a - m) / s;
-            }
+            x.extend(c.iter().zip(&sqrt_v).map(|(a, v)| v * (a - m) / s));
         }
-        let y = DVector::from_iterator(
-            n,
-            (0..n).map(|i| sqrt_v[i] * (design.y()[i] - design.offset_at(i) - ybar)),
-        );
-        let h: Vec<f64> = x.column_iter().map(|c| c.norm_squared()).collect();
-        let xty: Vec<f64> = x.column_iter().map(|c| c.dot(&y)).collect();
-        let yy = y.norm_squared();
+        let y: Vec<f64> = (0..n)
+            .map(|i| sqrt_v[i] * (design.y()[i] - design.offset_at(i) - ybar))
+            .collect();
+        let (h, xty): (Vec<f64>, Vec<f64>) = if n == 0 {
+            (vec![0.0; p], vec![0.0; p])
+        } else {
+            x.chunks_exact(n).map(|c| (dot(c, c), dot(c, &y))).unzip()
+        };
+        let yy = dot(&y, &y);
         let grad_scale = xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
         let covariance = covariance.unwrap_or(n >= 2 * p && p <= 3000);
+        let strong_list: Vec<usize> = (0..p).filter(|&j| h[j] > 0.0).collect();
         CdEngine {
+            n,
+            p,
             r: y.clone(),
             g: xty.clone(),
+            g_fresh: true,
             x,
             y,
             xbar,
@@ -150,27 +250,53 @@ impl CdEngine {
             l1: vec![0.0; p],
             l2: vec![0.0; p],
             w: vec![0.0; p],
-            gram: vec![None; p],
+            gram: Vec::new(),
+            gram_slot: vec![NO_SLOT; p],
             covariance,
             strong: vec![true; p],
+            strong_list,
             active: Vec::new(),
             in_active: vec![false; p],
+            agram: if covariance { None } else { Some(Vec::new()) },
+            acap: 0,
+            ga: Vec::new(),
+            dw: Vec::new(),
             thresh: 0.0,
             sweeps: 0,
+            checks: 0,
+            updates: 0,
+            violations: 0,
         }
     }
 
     /// Number of coefficients.
     pub fn p(&self) -> usize {
-        self.w.len()
+        self.p
     }
-    /// `max_j |x̃_jᵀỹ|`, the gradient of the data term at `w = 0` (λ_max's numerator).
+    /// Number of observations.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+    /// `x̃_jᵀỹ` for every j: the gradient of the data term at `w = 0` (λ_max's numerator).
     pub fn null_gradient(&self) -> &[f64] {
         &self.xty
+    }
+    /// The current `X̃ᵀr` (exact after a [`CdEngine::check`]).
+    pub fn gradient(&self) -> &[f64] {
+        &self.g
     }
     /// The null objective `½‖ỹ‖²`.
     pub fn null_objective(&self) -> f64 {
         0.5 * self.yy
+    }
+    /// The null deviance `‖ỹ‖²` (weighted residual sum of squares of the intercept-only
+    /// model, or of the zero model without an intercept).
+    pub fn null_deviance(&self) -> f64 {
+        self.yy
+    }
+    /// The (weighted) residual sum of squares `‖ỹ − X̃w‖²` of the current coefficients.
+    pub fn residual_sum_of_squares(&self) -> f64 {
+        self.residual_products().0.max(0.0)
     }
     /// Whether covariance updates are used.
     pub fn uses_covariance(&self) -> bool {
@@ -180,35 +306,111 @@ impl CdEngine {
     pub fn sweeps(&self) -> u64 {
         self.sweeps
     }
+    /// Total convergence checks (full gradient passes) so far.
+    pub fn checks(&self) -> u64 {
+        self.checks
+    }
+    /// Total coordinate updates so far (coordinates visited by the sweeps).
+    pub fn coordinate_updates(&self) -> u64 {
+        self.updates
+    }
+    /// Total coordinates that the strong rule discarded but the KKT check added back.
+    pub fn strong_rule_violations(&self) -> u64 {
+        self.violations
+    }
     /// Coefficients on the working (scaled) coordinates.
     pub fn working_coefficients(&self) -> &[f64] {
         &self.w
     }
+    /// The column scales of the working design (1 where none).
+    pub fn column_scales(&self) -> &[f64] {
+        &self.scales
+    }
+    /// The current L1 weights (σ²-scaled).
+    pub fn l1(&self) -> &[f64] {
+        &self.l1
+    }
+    /// The inner-loop threshold on `h_j·Δ²` (0 until the first iteration sets it).
+    pub fn threshold(&self) -> f64 {
+        self.thresh
+    }
+    /// Sets the inner-loop threshold (0 lets the next iteration choose).
+    pub fn set_threshold(&mut self, t: f64) {
+        self.thresh = t.max(0.0);
+    }
 
     /// Sets the σ²-scaled penalty (`pen.l1/l2` multiplied by `sigma2`).
     pub fn set_penalty(&mut self, pen: &ElasticPenalty, sigma2: f64) {
-        for j in 0..self.p() {
+        for j in 0..self.p {
             self.l1[j] = sigma2 * pen.l1[j];
             self.l2[j] = sigma2 * pen.l2[j];
         }
     }
 
+    /// Sets the σ²-scaled penalty weights directly.
+    pub fn set_weights(&mut self, l1: &[f64], l2: &[f64]) {
+        self.l1.copy_from_slice(l1);
+        self.l2.copy_from_slice(l2);
+    }
+
     /// Sequential strong rule: keep coordinate j when `|x̃_jᵀr| ≥ 2·l1_j − l1_prev_j`
     /// (with the current residual, i.e. the previous solution), plus every coordinate that
     /// was ever non-zero or is unpenalized. `None` keeps every coordinate.
+    ///
+    /// With covariance updates, the missing Gram columns of the working set are computed here
+    /// in one block.
     pub fn screen(&mut self, l1_prev: Option<&[f64]>) {
-        let p = self.p();
+        let p = self.p;
+        if l1_prev.is_some() && !self.g_fresh {
+            self.refresh_gradient();
+        }
         match l1_prev {
             None => self.strong.iter_mut().for_each(|s| *s = true),
             Some(prev) => {
-                if !self.covariance {
-                    self.refresh_gradient();
-                }
-                for (j, &prev_j) in prev.iter().enumerate().take(p) {
+                for (j, &lp) in prev.iter().enumerate().take(p) {
                     self.strong[j] = self.in_active[j]
                         || self.l1[j] == 0.0
-                        || self.g[j].abs() >= 2.0 * self.l1[j] - prev_j;
+                        || self.g[j].abs() >= 2.0 * self.l1[j] - lp;
                 }
+            }
+        }
+        self.strong_list.clear();
+        self.strong_list
+            .extend((0..p).filter(|&j| self.strong[j] && self.h[j] > 0.0));
+        if self.covariance {
+            let mut missing: Vec<usize> = self
+                .strong_list
+                .iter()
+                .copied()
+                .filter(|&j| self.gram_slot[j] == NO_SLOT)
+                .collect();
+            if !missing.is_empty() {
+                // Geometric prefetch: compute at least as many new columns as are cached, the
+                // extra ones those closest to entering (largest |x̃_jᵀr|/l1_j), so that a path
+                // passes over X̃ O(log p) times for its Gram columns, at most twice the work.
+                let cached = self.gram.len() / p.max(1);
+                if missing.len() < cached {
+                    let mut extra: Vec<(f64, usize)> = (0..p)
+                        .filter(|&j| {
+                            self.gram_slot[j] == NO_SLOT && !self.strong[j] && self.h[j] > 0.0
+                        })
+                        .map(|j| {
+                            let l1 = self.l1[j];
+                            let s = if l1 > 0.0 {
+                                self.g[j].abs() / l1
+                            } else {
+                                f64::INFINITY
+                            };
+                            (s, j)
+                        })
+                        .collect();
+                    let want = (cached - missing.len()).min(extra.len());
+                    if want > 0 && want < extra.len() {
+                        extra.select_nth_unstable_by(want - 1, |a, b| b.0.total_cmp(&a.0));
+                    }
+                    missing.extend(extra[..want].iter().map(|e| e.1));
+                }
+                self.ensure_gram(&missing);
             }
         }
     }
@@ -218,102 +420,265 @@ impl CdEngine {
         self.w.copy_from_slice(w);
         for (j, &a) in w.iter().enumerate() {
             if a != 0.0 && !self.in_active[j] {
-                self.in_active[j] = true;
-                self.active.push(j);
+                self.activate(j);
             }
         }
         if self.covariance {
-            self.g.copy_from_slice(&self.xty);
-            for idx in 0..self.active.len() {
-                let k = self.active[idx];
-                if self.w[k] != 0.0 {
-                    self.ensure_gram(k);
-                    let wk = self.w[k];
-                    let col = self.gram[k].as_ref().expect("gram column cached above");
-                    for (gj, gjk) in self.g.iter_mut().zip(col) {
-                        *gj -= gjk * wk;
+            let nz: Vec<usize> = (0..self.p).filter(|&j| self.w[j] != 0.0).collect();
+            self.ensure_gram(&nz);
+            self.recompute_gradient_covariance();
+        } else {
+            self.recompute_residual();
+            self.g_fresh = false;
+        }
+    }
+
+    /// Computes and caches the Gram columns `X̃ᵀx̃_j` of `cols` that are not cached yet: one
+    /// blocked matrix product for several columns, dot products for one or two.
+    fn ensure_gram(&mut self, cols: &[usize]) {
+        let (n, p) = (self.n, self.p);
+        let missing: Vec<usize> = cols
+            .iter()
+            .copied()
+            .filter(|&j| self.gram_slot[j] == NO_SLOT)
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let first = self.gram.len() / p.max(1);
+        self.gram.reserve(missing.len() * p);
+        if missing.len() < 8 || n < 8 || p < 8 {
+            // Up to four new columns per pass over X̃.
+            for chunk in missing.chunks(4) {
+                let start = self.gram.len();
+                self.gram.resize(start + chunk.len() * p, 0.0);
+                let x = &self.x;
+                let out = &mut self.gram[start..];
+                if chunk.len() == 4 {
+                    let b = [
+                        &x[chunk[0] * n..(chunk[0] + 1) * n],
+                        &x[chunk[1] * n..(chunk[1] + 1) * n],
+                        &x[chunk[2] * n..(chunk[2] + 1) * n],
+                        &x[chunk[3] * n..(chunk[3] + 1) * n],
+                    ];
+                    for (j, xj) in x.chunks_exact(n).enumerate() {
+                        let d = dot4(xj, b);
+                        for c in 0..4 {
+                            out[c * p + j] = d[c];
+                        }
+                    }
+                } else {
+                    for (c, &k) in chunk.iter().enumerate() {
+                        let xk = &x[k * n..(k + 1) * n];
+                        for (j, xj) in x.chunks_exact(n).enumerate() {
+                            out[c * p + j] = dot(xj, xk);
+                        }
                     }
                 }
             }
         } else {
-            self.r.copy_from(&self.y);
-            for j in 0..self.p() {
-                if self.w[j] != 0.0 {
-                    self.r.axpy(-self.w[j], &self.x.column(j), 1.0);
-                }
+            // One matrix product Bᵀ·X̃ (k × p) with B the new columns: nalgebra hands it to
+            // matrixmultiply's cache-blocked kernel (all dimensions are > 5, nalgebra's
+            // threshold). Row c of the product is Gram column c.
+            let k = missing.len();
+            let bt = DMatrix::<f64>::from_fn(k, n, |c, i| self.x[missing[c] * n + i]);
+            let xv = DMatrixView::from_slice(&self.x, n, p);
+            let mut out = DMatrix::<f64>::zeros(k, p);
+            out.gemm(1.0, &bt, &xv, 0.0);
+            for c in 0..k {
+                self.gram.extend(out.row(c).iter());
             }
         }
-    }
-
-    fn ensure_gram(&mut self, k: usize) {
-        if self.gram[k].is_none() {
-            let xk = self.x.column(k);
-            let col: Vec<f64> = self.x.column_iter().map(|c| c.dot(&xk)).collect();
-            self.gram[k] = Some(col);
+        for (i, &j) in missing.iter().enumerate() {
+            self.gram_slot[j] = first + i;
         }
     }
 
     /// Recomputes `g = X̃ᵀr` from the residual (naive mode): one pass over X̃.
     fn refresh_gradient(&mut self) {
-        let r = &self.r;
-        for (gj, c) in self.g.iter_mut().zip(self.x.column_iter()) {
-            *gj = c.dot(r);
+        let n = self.n;
+        if n > 0 {
+            for (gj, c) in self.g.iter_mut().zip(self.x.chunks_exact(n)) {
+                *gj = dot(c, &self.r);
+            }
         }
+        self.g_fresh = true;
+    }
+
+    /// Recomputes `r = ỹ − X̃w` exactly (naive mode).
+    fn recompute_residual(&mut self) {
+        let n = self.n;
+        self.r.copy_from_slice(&self.y);
+        for j in 0..self.p {
+            let wj = self.w[j];
+            if wj != 0.0 {
+                axpy(-wj, &self.x[j * n..(j + 1) * n], &mut self.r);
+            }
+        }
+    }
+
+    /// Recomputes `g = X̃ᵀỹ − Σ_k G_k w_k` exactly (covariance mode).
+    fn recompute_gradient_covariance(&mut self) {
+        self.g.copy_from_slice(&self.xty);
+        for &k in &self.active {
+            let wk = self.w[k];
+            if wk != 0.0 {
+                let s = self.gram_slot[k];
+                axpy(-wk, &self.gram[s * self.p..(s + 1) * self.p], &mut self.g);
+            }
+        }
+        self.g_fresh = true;
     }
 
     /// One exact coordinate update; returns `h_j·Δ²`.
     #[inline]
     fn update(&mut self, j: usize) -> f64 {
         let hj = self.h[j];
-        if hj == 0.0 {
-            return 0.0;
-        }
         let wj = self.w[j];
+        let n = self.n;
         let c = if self.covariance {
             self.g[j]
         } else {
-            self.x.column(j).dot(&self.r)
+            dot(&self.x[j * n..(j + 1) * n], &self.r)
         } + hj * wj;
-        let d = hj + self.l2[j];
-        let new = crate::closed_form::soft_threshold(c, self.l1[j]) / d;
+        let new = crate::closed_form::soft_threshold(c, self.l1[j]) / (hj + self.l2[j]);
         let delta = new - wj;
         if delta == 0.0 {
             return 0.0;
         }
         self.w[j] = new;
         if !self.in_active[j] {
-            self.in_active[j] = true;
-            self.active.push(j);
+            self.activate(j);
         }
         if self.covariance {
-            self.ensure_gram(j);
-            let col = self.gram[j].as_ref().expect("gram column cached above");
-            for (gk, gkj) in self.g.iter_mut().zip(col) {
-                *gk -= gkj * delta;
+            if self.gram_slot[j] == NO_SLOT {
+                self.ensure_gram(&[j]);
             }
+            let s = self.gram_slot[j];
+            axpy(
+                -delta,
+                &self.gram[s * self.p..(s + 1) * self.p],
+                &mut self.g,
+            );
         } else {
-            self.r.axpy(-delta, &self.x.column(j), 1.0);
+            axpy(-delta, &self.x[j * n..(j + 1) * n], &mut self.r);
+            self.g_fresh = false;
         }
         hj * delta * delta
     }
 
+    /// Largest active set for which naive mode keeps the active-set Gram matrix: beyond
+    /// `max(2n, 64)` a moving coordinate costs more through it than through the residual.
+    fn ag_limit(&self) -> usize {
+        (2 * self.n).max(64)
+    }
+
+    /// Adds `j` to the active set (and, in naive mode, its row of the active-set Gram).
+    fn activate(&mut self, j: usize) {
+        self.in_active[j] = true;
+        let t = self.active.len();
+        if !self.covariance && self.agram.is_some() {
+            if t + 1 > self.ag_limit() {
+                self.agram = None;
+            } else {
+                let n = self.n;
+                if t + 1 > self.acap {
+                    let cap = (2 * self.acap).max(16).min(self.ag_limit());
+                    let old = self.agram.take().unwrap_or_default();
+                    let mut ag = vec![0.0; cap * cap];
+                    for c in 0..t {
+                        ag[c * cap..c * cap + t]
+                            .copy_from_slice(&old[c * self.acap..c * self.acap + t]);
+                    }
+                    self.agram = Some(ag);
+                    self.acap = cap;
+                }
+                let cap = self.acap;
+                let xj = &self.x[j * n..(j + 1) * n];
+                if let Some(ag) = self.agram.as_mut() {
+                    for (s, &k) in self.active.iter().enumerate() {
+                        let d = dot(xj, &self.x[k * n..(k + 1) * n]);
+                        ag[t * cap + s] = d;
+                        ag[s * cap + t] = d;
+                    }
+                    ag[t * cap + t] = self.h[j];
+                }
+            }
+        }
+        self.active.push(j);
+    }
+
+    /// Naive mode: cycles over the active set with covariance-style updates on the
+    /// active-set Gram matrix until the largest `h_j·Δ²` of a cycle is ≤ the threshold (at
+    /// most `max_inner` cycles), then brings the residual up to date. Returns `false` (doing
+    /// nothing) when there is no active-set Gram matrix.
+    fn cycle_active_gram(&mut self, max_inner: u64) -> bool {
+        let Some(ag) = self.agram.as_ref() else {
+            return false;
+        };
+        let (n, na, cap) = (self.n, self.active.len(), self.acap);
+        self.ga.clear();
+        self.dw.clear();
+        self.dw.resize(na, 0.0);
+        for &j in &self.active {
+            self.ga.push(dot(&self.x[j * n..(j + 1) * n], &self.r));
+        }
+        let mut k = 0;
+        while k < max_inner {
+            self.sweeps += 1;
+            self.updates += na as u64;
+            let mut m = 0.0f64;
+            for t in 0..na {
+                let j = self.active[t];
+                if !self.strong[j] {
+                    continue;
+                }
+                let (hj, wj) = (self.h[j], self.w[j]);
+                let c = self.ga[t] + hj * wj;
+                let new = crate::closed_form::soft_threshold(c, self.l1[j]) / (hj + self.l2[j]);
+                let delta = new - wj;
+                if delta == 0.0 {
+                    continue;
+                }
+                self.w[j] = new;
+                self.dw[t] += delta;
+                axpy(-delta, &ag[t * cap..t * cap + na], &mut self.ga);
+                m = m.max(hj * delta * delta);
+            }
+            k += 1;
+            if m <= self.thresh {
+                break;
+            }
+        }
+        for t in 0..na {
+            let d = self.dw[t];
+            if d != 0.0 {
+                let j = self.active[t];
+                axpy(-d, &self.x[j * n..(j + 1) * n], &mut self.r);
+                self.g_fresh = false;
+            }
+        }
+        true
+    }
+
     fn sweep_strong(&mut self) -> f64 {
         self.sweeps += 1;
+        self.updates += self.strong_list.len() as u64;
         let mut m = 0.0f64;
-        for j in 0..self.p() {
-            if self.strong[j] {
-                m = m.max(self.update(j));
-            }
+        for idx in 0..self.strong_list.len() {
+            let j = self.strong_list[idx];
+            m = m.max(self.update(j));
         }
         m
     }
 
     fn sweep_active(&mut self) -> f64 {
         self.sweeps += 1;
+        self.updates += self.active.len() as u64;
         let mut m = 0.0f64;
         for idx in 0..self.active.len() {
             let j = self.active[idx];
-            if self.strong[j] {
+            if self.strong[j] && self.h[j] > 0.0 {
                 m = m.max(self.update(j));
             }
         }
@@ -328,7 +693,8 @@ impl CdEngine {
             self.thresh = 1e-14 * self.null_objective().max(f64::MIN_POSITIVE);
         }
         let full = self.sweep_strong();
-        if full > self.thresh {
+        // Naive mode cycles over the active set on its Gram matrix when it has one.
+        if full > self.thresh && (self.covariance || !self.cycle_active_gram(max_inner)) {
             let mut k = 0;
             while k < max_inner && self.sweep_active() > self.thresh {
                 k += 1;
@@ -337,30 +703,81 @@ impl CdEngine {
         full
     }
 
-    /// Tightens the inner threshold (after a check that failed on accuracy alone).
+    /// Tightens the inner threshold by 10⁻³ (after a check that failed on accuracy alone).
     pub fn tighten(&mut self) {
         self.thresh = (self.thresh * 1e-3).max(1e-30 * self.null_objective());
     }
 
-    /// Computes `X̃ᵀr` for every coordinate, adds KKT violators outside the working set to
-    /// it, and measures the duality gap and the KKT violation.
+    /// Tightens the inner threshold after a check that missed its tolerances, by a factor
+    /// estimated from how far it missed: the KKT violation scales like √thresh and the gap
+    /// like thresh.
+    pub fn tighten_for(&mut self, check: &Check, gap_tol: f64, kkt_tol: f64) {
+        let mut f = 1e-1f64;
+        if check.rel_kkt > kkt_tol {
+            f = f.min(0.25 * (kkt_tol / check.rel_kkt).powi(2));
+        }
+        if check.rel_gap > gap_tol {
+            f = f.min(0.25 * gap_tol / check.rel_gap);
+        }
+        let f = f.clamp(1e-6, 1e-1);
+        self.thresh = (self.thresh * f).max(1e-30 * self.null_objective());
+    }
+
+    /// One outer iteration, then — if its sweep was quiet — a check against the tolerances;
+    /// a check that misses them tightens the inner threshold.
+    pub fn step(&mut self, gap_tol: f64, kkt_tol: f64, max_inner: u64) -> Step {
+        let full = self.outer_iteration(max_inner);
+        let mut out = Step {
+            full_sweep_change: full,
+            check: None,
+            converged: false,
+        };
+        if full <= self.thresh {
+            let c = self.check();
+            if c.strong_violations == 0 {
+                if c.rel_gap <= gap_tol && c.rel_kkt <= kkt_tol {
+                    out.converged = true;
+                } else {
+                    self.tighten_for(&c, gap_tol, kkt_tol);
+                }
+            }
+            out.check = Some(c);
+        }
+        out
+    }
+
+    /// Computes `X̃ᵀr` for every coordinate (after recomputing the residual, or in covariance
+    /// mode the gradient, exactly from the coefficients), adds KKT violators outside the
+    /// working set to it, and measures the duality gap and the KKT violation.
     pub fn check(&mut self) -> Check {
-        if !self.covariance {
+        self.checks += 1;
+        if self.covariance {
+            self.recompute_gradient_covariance();
+        } else {
+            self.recompute_residual();
             self.refresh_gradient();
         }
-        let p = self.p();
         let mut strong_violations = 0;
         let mut kkt = 0.0f64;
-        for j in 0..p {
-            let v = kkt_violation(self.l1[j], self.l2[j], self.w[j], -self.g[j]);
+        for j in 0..self.p {
             if self.h[j] == 0.0 {
                 continue;
             }
+            let v = kkt_violation(self.l1[j], self.l2[j], self.w[j], -self.g[j]);
             if !self.strong[j] && v > 0.0 {
                 self.strong[j] = true;
+                self.strong_list.push(j);
                 strong_violations += 1;
+                self.violations += 1;
             }
             kkt = kkt.max(v);
+        }
+        if strong_violations > 0 && self.covariance {
+            let add: Vec<usize> = (0..self.p)
+                .filter(|&j| self.strong[j] && self.gram_slot[j] == NO_SLOT)
+                .filter(|&j| self.g[j].abs() > self.l1[j])
+                .collect();
+            self.ensure_gram(&add);
         }
         let gap = self.duality_gap();
         let null = self.null_objective();
@@ -376,17 +793,17 @@ impl CdEngine {
     /// The duality gap `P(w) − D(θ)` (needs `g = X̃ᵀr` up to date).
     pub fn duality_gap(&self) -> f64 {
         let (rr, yr) = self.residual_products();
-        let p = self.p();
         let mut pen = 0.0;
         let mut s = 1.0f64;
-        for j in 0..p {
-            pen += self.l1[j] * self.w[j].abs() + 0.5 * self.l2[j] * self.w[j] * self.w[j];
-            if self.l2[j] == 0.0 && self.l1[j] > 0.0 && self.g[j].abs() > self.l1[j] * s {
-                s = self.l1[j] / self.g[j].abs();
+        for j in 0..self.p {
+            let (l1, l2, w, g) = (self.l1[j], self.l2[j], self.w[j], self.g[j]);
+            pen += l1 * w.abs() + 0.5 * l2 * w * w;
+            if l2 == 0.0 && l1 > 0.0 && g.abs() > l1 * s {
+                s = l1 / g.abs();
             }
         }
         let mut hstar = 0.0;
-        for j in 0..p {
+        for j in 0..self.p {
             if self.l2[j] > 0.0 {
                 let e = (s * self.g[j].abs() - self.l1[j]).max(0.0);
                 hstar += e * e / (2.0 * self.l2[j]);
@@ -399,19 +816,19 @@ impl CdEngine {
     /// `(‖r‖², ỹᵀr)`.
     fn residual_products(&self) -> (f64, f64) {
         if self.covariance {
-            let wy: f64 = self.w.iter().zip(&self.xty).map(|(a, b)| a * b).sum();
-            let wg: f64 = self.w.iter().zip(&self.g).map(|(a, b)| a * b).sum();
+            let wy = dot(&self.w, &self.xty);
+            let wg = dot(&self.w, &self.g);
             let yr = self.yy - wy;
             (yr - wg, yr)
         } else {
-            (self.r.norm_squared(), self.y.dot(&self.r))
+            (dot(&self.r, &self.r), dot(&self.y, &self.r))
         }
     }
 
     /// The primal objective `½‖r‖² + penalty` (σ²-scaled).
     pub fn primal(&self) -> f64 {
         let (rr, _) = self.residual_products();
-        let pen: f64 = (0..self.p())
+        let pen: f64 = (0..self.p)
             .map(|j| self.l1[j] * self.w[j].abs() + 0.5 * self.l2[j] * self.w[j] * self.w[j])
             .sum();
         0.5 * rr + pen
@@ -419,14 +836,47 @@ impl CdEngine {
 
     /// Coefficients and intercept on the original scale of the data.
     pub fn coefficients(&self) -> (DVector<f64>, f64) {
-        let w = DVector::from_iterator(self.p(), (0..self.p()).map(|j| self.w[j] / self.scales[j]));
+        let w = DVector::from_iterator(self.p, (0..self.p).map(|j| self.w[j] / self.scales[j]));
         let b = self.ybar - w.iter().zip(&self.xbar).map(|(a, m)| a * m).sum::<f64>();
         (w, b)
+    }
+
+    /// Writes the coefficients on the original scale into `out` and returns the intercept.
+    pub fn coefficients_into(&self, out: &mut [f64]) -> f64 {
+        let mut b = self.ybar;
+        for (j, o) in out.iter_mut().enumerate().take(self.p) {
+            let a = self.w[j] / self.scales[j];
+            *o = a;
+            b -= a * self.xbar[j];
+        }
+        b
     }
 
     /// Converts original-scale coefficients to working coordinates.
     pub fn to_working(&self, w: &[f64]) -> Vec<f64> {
         w.iter().zip(&self.scales).map(|(a, s)| a * s).collect()
+    }
+
+    /// Runs [`CdEngine::step`] until it converges or `max_iters` outer iterations are done
+    /// (a solve outside argmin's executor, for auxiliary fits such as the unpenalized part
+    /// of a null model). Returns whether it converged, the last check and the iterations.
+    pub fn solve(
+        &mut self,
+        gap_tol: f64,
+        kkt_tol: f64,
+        max_iters: u64,
+    ) -> (bool, Option<Check>, u64) {
+        let mut last = None;
+        for it in 1..=max_iters {
+            let s = self.step(gap_tol, kkt_tol, 100_000);
+            if s.check.is_some() {
+                last = s.check;
+            }
+            if s.converged {
+                return (true, last, it);
+            }
+        }
+        (false, last, max_iters)
     }
 }
 
@@ -617,8 +1067,13 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Coordina
         if let Some(e) = engine {
             self.engine = Some(e);
         }
+        let gap_tol = self.gap_tol;
         let engine = self.engine_mut()?;
         engine.set_penalty(&pen, sigma2);
+        if engine.threshold() == 0.0 {
+            let null = engine.null_objective().max(f64::MIN_POSITIVE);
+            engine.set_threshold(null * (1e-2 * gap_tol).min(1e-14));
+        }
         if let Some(theta) = state.get_param() {
             let p = engine.p();
             let w = engine.to_working(&theta.as_slice()[..p]);
@@ -636,20 +1091,8 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Coordina
     ) -> std::result::Result<(CdState, Option<KV>), argmin::core::Error> {
         let (gap_tol, kkt_tol, max_inner) = (self.gap_tol, self.kkt_tol, self.max_inner);
         let engine = self.engine_mut()?;
-        let full = engine.outer_iteration(max_inner);
-        let mut converged = false;
-        let mut check = None;
-        if full <= engine.thresh {
-            let c = engine.check();
-            if c.strong_violations == 0 {
-                if c.rel_gap <= gap_tol && c.rel_kkt <= kkt_tol {
-                    converged = true;
-                } else {
-                    engine.tighten();
-                }
-            }
-            check = Some(c);
-        }
+        let step = engine.step(gap_tol, kkt_tol, max_inner);
+        let (full, check, converged) = (step.full_sweep_change, step.check, step.converged);
         let (w, b) = engine.coefficients();
         let (sigma2, intercept, n_const) = problem.problem("cd_state", |pb| {
             let d = pb.design();

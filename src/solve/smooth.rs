@@ -12,6 +12,7 @@ use argmin::core::{
     Executor, IterState, Problem, Solver, State, TerminationReason, TerminationStatus, KV,
 };
 use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::newton::Newton;
 use argmin::solver::quasinewton::LBFGS;
 use argmin::solver::trustregion::{Steihaug, TrustRegion};
 use argmin_math::ArgminL2Norm;
@@ -23,12 +24,25 @@ use nalgebra::DVector;
 pub struct GradientStop<S> {
     inner: S,
     tolerance: f64,
+    stall_limit: Option<u64>,
 }
 
 impl<S> GradientStop<S> {
     /// Stops `inner` at `‖g‖₂ ≤ tolerance`.
     pub fn new(inner: S, tolerance: f64) -> Self {
-        GradientStop { inner, tolerance }
+        GradientStop {
+            inner,
+            tolerance,
+            stall_limit: None,
+        }
+    }
+
+    /// Also stops (with `SolverExit("stalled")`) once the best cost has not improved for
+    /// `iterations` iterations: a trust region whose model decrease is below the cost's
+    /// rounding otherwise shrinks its radius forever.
+    pub fn with_stall_limit(mut self, iterations: u64) -> Self {
+        self.stall_limit = Some(iterations);
+        self
     }
 }
 
@@ -67,6 +81,13 @@ where
         if let Some(g) = state.get_gradient() {
             if g.l2_norm() <= self.tolerance {
                 return TerminationStatus::Terminated(TerminationReason::SolverConverged);
+            }
+        }
+        if let Some(k) = self.stall_limit {
+            if state.get_iter() > state.get_last_best_iter() + k {
+                return TerminationStatus::Terminated(TerminationReason::SolverExit(
+                    "stalled".into(),
+                ));
             }
         }
         self.inner.terminate(state)
@@ -124,12 +145,19 @@ pub(crate) fn newton_trust_region<L: Likelihood, P: Prior>(
     max_iters: u64,
 ) -> Result<SmoothOutcome> {
     let scale = reference_gradient(problem);
-    let sub: Steihaug<DVector<f64>, f64> =
-        Steihaug::new().with_max_iters(10 * theta0.len() as u64 + 20);
+    // Steihaug's ε is both its CG tolerance (relative) and an absolute cut-off (a zero step
+    // once ‖∇cost‖ < ε). With argmin's default ε = 1e-9 the Newton steps were only 1e-9
+    // accurate, and ill-conditioned problems stalled at the cost's rounding floor (where the
+    // trust region rejects every step), which can lie above the gradient tolerance. Keep ε
+    // below the target gradient norm.
+    let eps = (1e-12f64).min(0.1 * rel_tol * scale).max(f64::MIN_POSITIVE);
+    let sub: Steihaug<DVector<f64>, f64> = Steihaug::new()
+        .with_epsilon(eps)?
+        .with_max_iters(10 * theta0.len() as u64 + 20);
     let tr = TrustRegion::new(sub)
         .with_radius(1.0)?
         .with_max_radius(1e12)?;
-    let solver = GradientStop::new(tr, rel_tol * scale);
+    let solver = GradientStop::new(tr, rel_tol * scale).with_stall_limit(50);
     let res = Executor::new(problem.clone(), solver)
         .configure(|s| s.param(theta0).max_iters(max_iters))
         .ctrlc(false)
@@ -142,7 +170,43 @@ pub(crate) fn newton_trust_region<L: Likelihood, P: Prior>(
         .or(res.state.get_param())
         .cloned()
         .ok_or_else(|| Error::Solver("trust region returned no parameter".into()))?;
-    finish(problem, theta, iters, rel_tol, scale)
+    let out = finish(problem, theta, iters, rel_tol, scale)?;
+    if out.convergence.converged || !out.convergence.value.is_finite() {
+        return Ok(out);
+    }
+    newton_polish(problem, out, rel_tol, scale)
+}
+
+/// Plain Newton steps (argmin `Newton`, no cost comparisons) from a point where the trust
+/// region or the line search stalled because the cost could no longer resolve the predicted
+/// decrease (rounding): each step is kept only while it lowers the gradient norm (at most 8).
+fn newton_polish<L: Likelihood, P: Prior>(
+    problem: &MapProblem<'_, L, P>,
+    mut best: SmoothOutcome,
+    rel_tol: f64,
+    scale: f64,
+) -> Result<SmoothOutcome> {
+    for _ in 0..8 {
+        let start = best.theta.clone();
+        let res = Executor::new(problem.clone(), Newton::<f64>::new())
+            .configure(|s| s.param(start).max_iters(1))
+            .ctrlc(false)
+            .timer(false)
+            .run();
+        let Some(theta) = res.ok().and_then(|r| r.state.get_param().cloned()) else {
+            break;
+        };
+        let iters = best.convergence.iterations + 1;
+        let next = finish(problem, theta, iters, rel_tol, scale)?;
+        if next.convergence.value.is_nan() || next.convergence.value >= best.convergence.value {
+            break;
+        }
+        best = next;
+        if best.convergence.converged {
+            break;
+        }
+    }
+    Ok(best)
 }
 
 /// L-BFGS (memory 10, Moré–Thuente line search), stopped at `‖∇cost‖ ≤ rel_tol·‖∇data(0)‖`.
@@ -153,9 +217,12 @@ pub(crate) fn lbfgs<L: Likelihood, P: Prior>(
     max_iters: u64,
 ) -> Result<SmoothOutcome> {
     let scale = reference_gradient(problem);
+    // A cost tolerance of MIN_POSITIVE stops L-BFGS at the first iteration that leaves the cost
+    // exactly unchanged (the rounding floor). With 0 it kept iterating on zero steps until its
+    // memory produced a NaN direction, on which argmin's More–Thuente line search never ends.
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(rel_tol * scale)?
-        .with_tolerance_cost(0.0)?;
+        .with_tolerance_cost(f64::MIN_POSITIVE)?;
     let res = Executor::new(problem.clone(), solver)
         .configure(|s| s.param(theta0).max_iters(max_iters))
         .ctrlc(false)
@@ -167,8 +234,21 @@ pub(crate) fn lbfgs<L: Likelihood, P: Prior>(
         .get_best_param()
         .cloned()
         .ok_or_else(|| Error::Solver("L-BFGS returned no parameter".into()))?;
-    finish(problem, theta, iters, rel_tol, scale)
+    let out = finish(problem, theta, iters, rel_tol, scale)?;
+    // The line search cannot resolve the last digits of an ill-conditioned problem (it
+    // compares costs); finish with Newton steps where the Hessian is affordable.
+    if out.convergence.converged
+        || !out.convergence.value.is_finite()
+        || problem.n_params() > POLISH_MAX_PARAMS
+    {
+        return Ok(out);
+    }
+    newton_polish(problem, out, rel_tol, scale)
 }
+
+/// Largest number of parameters for which an unconverged L-BFGS run is finished with Newton
+/// steps (each forms the `n_params²` Hessian).
+const POLISH_MAX_PARAMS: usize = 2000;
 
 /// OWL-QN (argmin's L-BFGS with L1 regularization) on `data(θ) + l1·‖θ‖₁`. argmin applies
 /// one L1 weight to every entry of θ, so the problem must have no intercept and a uniform
@@ -183,7 +263,7 @@ pub(crate) fn owlqn<L: Likelihood, P: Prior>(
     let scale = reference_gradient(problem);
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(rel_tol * scale)?
-        .with_tolerance_cost(0.0)?
+        .with_tolerance_cost(f64::MIN_POSITIVE)? // stop on a stall, as in `lbfgs`
         .with_l1_regularization(l1)?;
     let res = Executor::new(problem.clone(), solver)
         .configure(|s| s.param(theta0).max_iters(max_iters))

@@ -91,3 +91,84 @@ pub fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
         .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
         .fold(0.0, f64::max)
 }
+
+// ---- Helpers of the equivalence suites (issue 2): independent references. ----
+
+/// Ordinary least squares `argmin ‖y − Xw‖²` by a Householder QR of `X` (n ≥ p, full column
+/// rank), written here so that the reference does not go through mapfit.
+pub fn ols_qr(x: &DMatrix<f64>, y: &DVector<f64>) -> DVector<f64> {
+    assert!(x.nrows() >= x.ncols(), "OLS needs n >= p");
+    let qr = x.clone().qr();
+    let qty = qr.q().tr_mul(y);
+    qr.r()
+        .solve_upper_triangular(&qty)
+        .expect("full column rank")
+}
+
+/// OLS with an unpenalized intercept (a column of ones appended): `(w, b)`.
+pub fn ols_qr_with_intercept(x: &DMatrix<f64>, y: &DVector<f64>) -> (DVector<f64>, f64) {
+    let (n, p) = x.shape();
+    let xa = DMatrix::from_fn(n, p + 1, |i, j| if j < p { x[(i, j)] } else { 1.0 });
+    let t = ols_qr(&xa, y);
+    (t.rows(0, p).into_owned(), t[p])
+}
+
+/// `n × p` (n ≥ p) matrix with orthonormal columns: the thin Q of a seeded Gaussian matrix.
+pub fn orthonormal_columns(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
+    assert!(n >= p);
+    correlated_design(n, p, 0.0, seed).qr().q()
+}
+
+/// The minimizer of `½·Σᵢ vᵢ(yᵢ − b − xᵢᵀw)² + ½·Σⱼ qⱼwⱼ²` (b = 0 without an intercept), from
+/// the full normal equations of `θ = (w, b)` solved by LU: no centering, no Cholesky, nothing
+/// shared with mapfit's closed form.
+pub fn penalized_normal_equations(
+    x: &DMatrix<f64>,
+    y: &DVector<f64>,
+    weights: Option<&DVector<f64>>,
+    q: &[f64],
+    intercept: bool,
+) -> (DVector<f64>, f64) {
+    let (n, p) = x.shape();
+    let k = p + usize::from(intercept);
+    let a = DMatrix::from_fn(n, k, |i, j| if j < p { x[(i, j)] } else { 1.0 });
+    let v = weights
+        .cloned()
+        .unwrap_or_else(|| DVector::from_element(n, 1.0));
+    let mut av = a.clone();
+    for (i, mut row) in av.row_iter_mut().enumerate() {
+        row *= v[i];
+    }
+    let mut m = a.tr_mul(&av);
+    for j in 0..p {
+        m[(j, j)] += q[j];
+    }
+    let rhs = av.tr_mul(y);
+    let t = m.lu().solve(&rhs).expect("non-singular normal equations");
+    let b = if intercept { t[p] } else { 0.0 };
+    (t.rows(0, p).into_owned(), b)
+}
+
+/// `max|a − b| / max|b|`: the error relative to the size of the reference `b`.
+pub fn rel_err_inf(a: &DVector<f64>, b: &DVector<f64>) -> f64 {
+    assert_eq!(a.len(), b.len());
+    (a - b).amax() / b.amax().max(f64::MIN_POSITIVE)
+}
+
+/// Seeded observation weights, uniform on `[0.2, 3)`.
+pub fn positive_weights(n: usize, seed: u64) -> DVector<f64> {
+    use rand::Rng;
+    let mut r = rng(seed);
+    DVector::from_fn(n, |_, _| r.random_range(0.2..3.0))
+}
+
+/// `y = X·w + b + noise_sd·ε` with a seeded standard normal ε.
+pub fn linear_response(
+    x: &DMatrix<f64>,
+    w: &DVector<f64>,
+    b: f64,
+    noise_sd: f64,
+    seed: u64,
+) -> DVector<f64> {
+    (x * w).add_scalar(b) + normal_vector(x.nrows(), seed) * noise_sd
+}

@@ -1,0 +1,574 @@
+//! Proximal Newton for any likelihood with an elastic-type prior (Laplace, elastic net,
+//! Gaussian, flat), as an `argmin::core::Solver`; and the check that a MAP exists at all.
+//!
+//! # Algorithm
+//! With `f(θ)` the negative log-likelihood and `pen(w) = Σ_j l1_j|w_j| + ½l2_j w_j²`, each
+//! outer iteration at the current `θ = (w, b)`, `η = offset + Xw + b`:
+//! 1. forms the second-order model of `f` (IRLS): weights `aᵢ = vᵢ·ℓ″(ηᵢ)` and working
+//!    response `zᵢ = ηᵢ − offsetᵢ − ℓ′(ηᵢ)/ℓ″(ηᵢ)`, so that up to a constant
+//!    `f(θ + Δ) ≈ ½ Σᵢ aᵢ·(zᵢ − xᵢᵀw′ − b′)²` at `θ′ = θ + Δ`;
+//! 2. minimizes `½ Σᵢ aᵢ(zᵢ − xᵢᵀw′ − b′)² + pen(w′)` by coordinate descent
+//!    ([`CdEngine`] on the design `(X, z)` with weights `a`, σ² = 1), warm-started at `w`;
+//!    the subproblem is solved to a KKT violation `≤ scale·clamp(0.1·r², 0.1·tol, 10⁻³)`,
+//!    with `r` the current relative KKT violation (inexact early, exact at the end);
+//! 3. backtracks along `Δ = θ′ − θ` (halving `t`) until the true objective decreases enough:
+//!    `F(θ + tΔ) ≤ F(θ) + σ·t·D`, `D = ∇f(θ)ᵀΔ + pen(w + Δ_w) − pen(w) ≤ 0`, `σ = 10⁻⁴`.
+//!    When the predicted decrease `|D|` is below the objective's rounding level
+//!    (`10³·ε·max(|F|, 1)`, i.e. at the optimum) or no step passes, the full step is taken
+//!    if it lowers the KKT violation.
+//!
+//! A working-response step `|ℓ′/ℓ″|` is capped at 10⁶ (the curvature is raised to
+//! `|ℓ′|/10⁶` for an observation fitted that badly), so that observations with an underflowing
+//! `ℓ″` do not produce infinite working responses; at the optimum no observation is near the
+//! cap, so the model is the exact Newton model there and convergence is quadratic.
+//!
+//! # Stopping rule
+//! The relative KKT violation of the *true* problem,
+//! `MapProblem::kkt_violation(θ) / max|∇f(0)|` ([`crate::Measure::RelativeKkt`]), at most
+//! [`DEFAULT_KKT_TOL`] unless set.
+//!
+//! # Reference
+//! Lee, Sun & Saunders (2014), *Proximal Newton-type methods for minimizing composite
+//! functions*, SIAM J. Optim. 24(3). Friedman, Hastie & Tibshirani (2010), *Regularization
+//! paths for generalized linear models via coordinate descent*, J. Stat. Softw. 33(1), §3.
+
+use super::coordinate::{CdEngine, CdState};
+use crate::convergence::{Convergence, Measure};
+use crate::design::Design;
+use crate::error::{Error, Result};
+use crate::likelihood::Likelihood;
+use crate::objective::MapProblem;
+use crate::prior::{ElasticPenalty, Prior};
+use argmin::core::{Executor, Problem, Solver, State, TerminationReason, TerminationStatus, KV};
+use nalgebra::{DMatrix, DVector};
+
+/// Default relative KKT tolerance of [`ProximalNewton`].
+pub const DEFAULT_KKT_TOL: f64 = 1e-10;
+
+/// Largest per-observation working-response step `|ℓ′/ℓ″|`.
+const MAX_WORKING_STEP: f64 = 1e6;
+/// Armijo constant of the backtracking line search.
+const SUFFICIENT_DECREASE: f64 = 1e-4;
+
+/// # Proximal Newton
+/// Minimizes `−ln p(y | X, θ) + pen(w)` for any [`Likelihood`] and a prior with an elastic
+/// form ([`Prior::elastic`]): Laplace, elastic net, Gaussian, flat. Each argmin iteration is
+/// one outer (Newton) iteration: an IRLS quadratic model, a coordinate-descent solve of the
+/// penalized weighted least-squares subproblem, and a backtracking line search on the true
+/// objective (see the module docs). The state's parameter is θ = (w, b) as the problem
+/// defines it (a standardized fit passes a design with scaled columns).
+///
+/// ## Requirements on the optimization problem
+/// [`MapProblem`] with a prior whose `elastic()` is `Some`; a starting θ of length
+/// `problem.n_params()` (`Executor::configure(|s| s.param(θ₀))`).
+///
+/// ```
+/// use argmin::core::{Executor, State};
+/// use mapfit::{likelihood::Bernoulli, prior::Laplace, solve::ProximalNewton, Design, MapProblem};
+/// use nalgebra::{dmatrix, dvector, DVector};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let x = dmatrix![-2.0, 1.0; -1.0, 0.0; -0.5, 2.0; 0.5, -1.0; 1.0, 0.5; 2.0, 0.0];
+/// let y = dvector![0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+/// let problem = MapProblem::new(Design::new(&x, &y)?, Bernoulli, Laplace::new(2.0)?, true)?;
+/// let res = Executor::new(problem, ProximalNewton::new())
+///     .configure(|s| s.param(DVector::zeros(3)).max_iters(100))
+///     .run()?;
+/// assert_eq!(res.solver().convergence(res.state().get_iter()).converged, true);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ProximalNewton {
+    tol: f64,
+    max_inner_sweeps: u64,
+    max_backtracks: u32,
+    covariance: Option<bool>,
+    scale: f64,
+    rel_kkt: f64,
+    kkt: f64,
+    converged: bool,
+    stalled: bool,
+    inner_sweeps: u64,
+}
+
+impl Default for ProximalNewton {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProximalNewton {
+    /// Relative KKT tolerance [`DEFAULT_KKT_TOL`].
+    pub fn new() -> Self {
+        ProximalNewton {
+            tol: DEFAULT_KKT_TOL,
+            max_inner_sweeps: 100_000,
+            max_backtracks: 60,
+            covariance: None,
+            scale: 1.0,
+            rel_kkt: f64::INFINITY,
+            kkt: f64::INFINITY,
+            converged: false,
+            stalled: false,
+            inner_sweeps: 0,
+        }
+    }
+
+    /// Relative KKT tolerance (KKT violation over `max|∇f(0)|`).
+    ///
+    /// # Errors
+    /// Not finite and > 0.
+    pub fn with_tolerance(mut self, tol: f64) -> Result<Self> {
+        self.tol = crate::error::check_positive("proximal Newton tolerance", tol)?;
+        Ok(self)
+    }
+
+    /// Cap on the coordinate-descent sweeps of one subproblem (default 100 000).
+    pub fn with_max_inner_sweeps(mut self, n: u64) -> Self {
+        self.max_inner_sweeps = n.max(1);
+        self
+    }
+
+    /// Forces covariance (`true`) or naive (`false`) coordinate updates in the subproblems.
+    pub fn with_covariance_updates(mut self, covariance: bool) -> Self {
+        self.covariance = Some(covariance);
+        self
+    }
+
+    /// Total coordinate-descent sweeps over all subproblems so far.
+    pub fn inner_sweeps(&self) -> u64 {
+        self.inner_sweeps
+    }
+
+    /// The convergence record after `iterations` outer iterations.
+    pub fn convergence(&self, iterations: u64) -> Convergence {
+        Convergence {
+            converged: self.converged,
+            measure: Measure::RelativeKkt,
+            value: self.rel_kkt,
+            tolerance: self.tol,
+            kkt_violation: self.kkt,
+            iterations,
+        }
+    }
+}
+
+fn argmin_err(e: Error) -> argmin::core::Error {
+    argmin::core::Error::from(e)
+}
+
+fn elastic_of<L: Likelihood, P: Prior>(pb: &MapProblem<'_, L, P>) -> Result<ElasticPenalty> {
+    pb.prior()
+        .elastic(pb.design().p())
+        .ok_or_else(|| Error::Unsupported {
+            what: format!(
+                "proximal Newton needs an elastic-net-type prior, not {}",
+                pb.prior().describe()
+            ),
+        })
+}
+
+/// `max|∇f(0)|`, the scale of the relative KKT violation (1 if it is 0).
+fn kkt_scale<L: Likelihood, P: Prior>(pb: &MapProblem<'_, L, P>) -> f64 {
+    let s = pb.data_gradient(&DVector::zeros(pb.n_params())).amax();
+    if s > 0.0 && s.is_finite() {
+        s
+    } else {
+        1.0
+    }
+}
+
+/// Outcome of one outer iteration.
+struct Step {
+    theta: DVector<f64>,
+    cost: f64,
+    kkt: f64,
+    step: f64,
+    sweeps: u64,
+    progress: bool,
+}
+
+/// The IRLS model at θ: weights `aᵢ` and working response `zᵢ` (see the module docs).
+fn irls_model<L: Likelihood, P: Prior>(
+    pb: &MapProblem<'_, L, P>,
+    theta: &DVector<f64>,
+) -> (DVector<f64>, DVector<f64>) {
+    let d = pb.design();
+    let lik = pb.likelihood();
+    let y = d.y();
+    let eta = pb.linear_predictor(theta);
+    let n = d.n();
+    let mut a = DVector::zeros(n);
+    let mut z = DVector::zeros(n);
+    for i in 0..n {
+        let v = d.weight(i);
+        let base = eta[i] - d.offset_at(i);
+        let g1 = lik.nll_derivative(y[i], eta[i]);
+        let h = lik
+            .nll_second_derivative(y[i], eta[i])
+            .max(g1.abs() / MAX_WORKING_STEP);
+        if v > 0.0 && h > 0.0 && h.is_finite() && g1.is_finite() {
+            a[i] = v * h;
+            z[i] = base - g1 / h;
+        } else {
+            z[i] = base;
+        }
+    }
+    (a, z)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn outer_step<L: Likelihood, P: Prior>(
+    pb: &MapProblem<'_, L, P>,
+    pen: &ElasticPenalty,
+    theta: &DVector<f64>,
+    f0: f64,
+    kkt0: f64,
+    inner_tol_abs: f64,
+    max_inner_sweeps: u64,
+    covariance: Option<bool>,
+    max_backtracks: u32,
+) -> Result<Step> {
+    let p = pb.design().p();
+    let (a, z) = irls_model(pb, theta);
+    if a.iter().all(|&v| v == 0.0) {
+        return Err(Error::Solver(
+            "proximal Newton: the likelihood has no curvature at the current point".into(),
+        ));
+    }
+    let design = Design::new(pb.design().x(), &z)?.with_weights(&a)?;
+    let mut engine = CdEngine::new(&design, pb.has_intercept(), None, covariance);
+    engine.set_penalty(pen, 1.0);
+    engine.set_working_coefficients(&theta.as_slice()[..p]);
+    // Mirrors the engine's own inner threshold (1e-14 of the null objective, tightened by
+    // 1e-3 down to 1e-30 when a check fails on accuracy alone).
+    let null = engine.null_objective().max(f64::MIN_POSITIVE);
+    let mut thresh = 1e-14 * null;
+    let mut sweeps = 0u64;
+    loop {
+        let full = engine.outer_iteration(10_000);
+        sweeps += 1;
+        let c = engine.check();
+        if c.strong_violations == 0 && c.kkt <= inner_tol_abs {
+            break;
+        }
+        if full <= thresh {
+            engine.tighten();
+            thresh = (thresh * 1e-3).max(1e-30 * null);
+        }
+        if sweeps >= max_inner_sweeps {
+            break;
+        }
+    }
+    let (w_new, b_new) = engine.coefficients();
+    let mut delta = DVector::zeros(theta.len());
+    for j in 0..p {
+        delta[j] = w_new[j] - theta[j];
+    }
+    if pb.has_intercept() {
+        delta[p] = b_new - theta[p];
+    }
+    // Backtracking on the true objective.
+    let g = pb.data_gradient(theta);
+    let (w0, _) = pb.split(theta);
+    let pen0 = pb.prior().penalty(w0);
+    let pen1 = pb.prior().penalty(w_new.as_slice());
+    let decrease = g.dot(&delta) + pen1 - pen0;
+    // Below this predicted decrease the objective cannot resolve the step (rounding).
+    let noise = 1e3 * f64::EPSILON * f0.abs().max(1.0);
+    let mut t = 1.0;
+    if decrease < -noise {
+        for _ in 0..max_backtracks {
+            let cand = theta + &delta * t;
+            let f = pb.objective(&cand);
+            if f.is_finite() && f <= f0 + SUFFICIENT_DECREASE * t * decrease {
+                let kkt = pb.kkt_violation(&cand);
+                return Ok(Step {
+                    theta: cand,
+                    cost: f,
+                    kkt,
+                    step: t,
+                    sweeps,
+                    progress: true,
+                });
+            }
+            t *= 0.5;
+        }
+    }
+    // A decrease below rounding (at the optimum), or no Armijo step: take the full step if it
+    // is closer to optimal by the KKT conditions.
+    let cand = theta + &delta;
+    let f = pb.objective(&cand);
+    let kkt = pb.kkt_violation(&cand);
+    if f.is_finite() && kkt < kkt0 {
+        return Ok(Step {
+            theta: cand,
+            cost: f,
+            kkt,
+            step: 1.0,
+            sweeps,
+            progress: true,
+        });
+    }
+    Ok(Step {
+        theta: theta.clone(),
+        cost: f0,
+        kkt: kkt0,
+        step: 0.0,
+        sweeps,
+        progress: false,
+    })
+}
+
+impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for ProximalNewton {
+    fn name(&self) -> &str {
+        "proximal Newton"
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut Problem<MapProblem<'_, L, P>>,
+        state: CdState,
+    ) -> std::result::Result<(CdState, Option<KV>), argmin::core::Error> {
+        let theta = state.get_param().cloned().ok_or_else(|| {
+            argmin_err(Error::Solver(
+                "proximal Newton needs a starting point (configure the state's param)".into(),
+            ))
+        })?;
+        let (scale, kkt, cost) = problem.problem("pn_init", |pb| {
+            elastic_of(pb).map_err(argmin_err)?;
+            if theta.len() != pb.n_params() {
+                return Err(argmin_err(Error::DimensionMismatch {
+                    what: "parameter vector",
+                    expected: pb.n_params(),
+                    found: theta.len(),
+                }));
+            }
+            Ok((
+                kkt_scale(pb),
+                pb.kkt_violation(&theta),
+                pb.objective(&theta),
+            ))
+        })?;
+        self.scale = scale;
+        self.kkt = kkt;
+        self.rel_kkt = kkt / scale;
+        self.converged = self.rel_kkt <= self.tol;
+        self.stalled = false;
+        self.inner_sweeps = 0;
+        Ok((state.param(theta).cost(cost), None))
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<MapProblem<'_, L, P>>,
+        state: CdState,
+    ) -> std::result::Result<(CdState, Option<KV>), argmin::core::Error> {
+        let theta = state
+            .get_param()
+            .cloned()
+            .ok_or_else(|| argmin_err(Error::Solver("proximal Newton: no parameter".into())))?;
+        let f0 = state.get_cost();
+        let r = self.rel_kkt.min(1.0);
+        let inner_tol = self.scale * (0.1 * r * r).clamp(0.1 * self.tol, 1e-3);
+        let (kkt0, max_inner, cov, max_bt) = (
+            self.kkt,
+            self.max_inner_sweeps,
+            self.covariance,
+            self.max_backtracks,
+        );
+        let step = problem.problem("pn_step", |pb| {
+            let pen = elastic_of(pb).map_err(argmin_err)?;
+            outer_step(
+                pb, &pen, &theta, f0, kkt0, inner_tol, max_inner, cov, max_bt,
+            )
+            .map_err(argmin_err)
+        })?;
+        self.inner_sweeps += step.sweeps;
+        self.kkt = step.kkt;
+        self.rel_kkt = step.kkt / self.scale;
+        self.converged = self.rel_kkt <= self.tol;
+        self.stalled = !step.progress && !self.converged;
+        let kv = argmin::kv!(
+            "rel_kkt" => self.rel_kkt;
+            "step" => step.step;
+            "inner_sweeps" => step.sweeps;
+        );
+        Ok((state.param(step.theta).cost(step.cost), Some(kv)))
+    }
+
+    fn terminate(&mut self, _state: &CdState) -> TerminationStatus {
+        if self.converged {
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        } else if self.stalled {
+            TerminationStatus::Terminated(TerminationReason::SolverExit(
+                "proximal Newton: the line search found no decrease".into(),
+            ))
+        } else {
+            TerminationStatus::NotTerminated
+        }
+    }
+}
+
+/// Runs [`ProximalNewton`] from `theta0` through argmin's `Executor` (used by `Map::fit`).
+pub(crate) fn run<L: Likelihood, P: Prior>(
+    problem: &MapProblem<'_, L, P>,
+    theta0: DVector<f64>,
+    tol: Option<f64>,
+    max_iters: u64,
+) -> Result<(DVector<f64>, Convergence)> {
+    let mut solver = ProximalNewton::new();
+    if let Some(t) = tol {
+        solver = solver.with_tolerance(t)?;
+    }
+    let res = Executor::new(problem.clone(), solver)
+        .configure(|s| s.param(theta0).max_iters(max_iters))
+        .ctrlc(false)
+        .timer(false)
+        .run()?;
+    let iters = res.state.get_iter();
+    let conv = res.solver.convergence(iters);
+    let theta = res
+        .state
+        .get_param()
+        .cloned()
+        .ok_or_else(|| Error::Solver("proximal Newton returned no parameter".into()))?;
+    Ok((theta, conv))
+}
+
+/// Checks that the MAP exists at a solver's output θ: [`Error::NoMode`] if some direction of
+/// the unpenalized parameters (the intercept and coefficients whose prior is flat) leaves the
+/// negative log-likelihood non-increasing forever — separable classes for the Bernoulli
+/// likelihood, counts that are zero wherever the linear predictor can go to −∞ for the
+/// Poisson likelihood.
+///
+/// Penalized coefficients cannot diverge (their penalty grows without bound while the
+/// likelihood term is bounded below), so only the unpenalized subspace `U` is examined. A
+/// direction `d` in `U` certifies non-existence when every observation's asymptotic slope
+/// [`Likelihood::recession_slope`] along `u = X_U d (+ d_b)` is 0. Candidates: `±` the
+/// intercept (exact: e.g. one class only, all counts zero), θ restricted to `U`, and the Newton
+/// direction in `U` at θ, which points along the divergence when a solver has followed the
+/// likelihood out towards infinity (there the gradient is tiny but the Newton step is not).
+/// For the last two, components of `u` below 10⁻⁶ of its largest are treated as 0.
+/// A likelihood that grows without bound on both sides (Gaussian) is never flagged.
+///
+/// # Errors
+/// [`Error::NoMode`] with the reason and what to do about it.
+pub fn check_mode_exists<L: Likelihood, P: Prior>(
+    problem: &MapProblem<'_, L, P>,
+    theta: &DVector<f64>,
+) -> Result<()> {
+    let lik = problem.likelihood();
+    if lik.gaussian_noise_variance().is_some() {
+        return Ok(());
+    }
+    let d = problem.design();
+    let (n, p) = (d.n(), d.p());
+    let el = match problem.prior().elastic(p) {
+        Some(el) => el,
+        None => return Ok(()),
+    };
+    let free: Vec<usize> = (0..p)
+        .filter(|&j| el.l1[j] == 0.0 && el.l2[j] == 0.0)
+        .collect();
+    let intercept = problem.has_intercept();
+    if free.is_empty() && !intercept {
+        return Ok(());
+    }
+    let y = d.y();
+    let recedes = |u: &DVector<f64>, clean: bool| -> bool {
+        let m = (0..n)
+            .filter(|&i| d.weight(i) > 0.0)
+            .fold(0.0f64, |m, i| m.max(u[i].abs()));
+        if !(m > 0.0 && m.is_finite()) {
+            return false;
+        }
+        let cut = if clean { 1e-6 * m } else { 0.0 };
+        (0..n).filter(|&i| d.weight(i) > 0.0).all(|i| {
+            let ui = if u[i].abs() <= cut { 0.0 } else { u[i] };
+            lik.recession_slope(y[i], ui) == 0.0
+        })
+    };
+    // 1. The intercept alone.
+    if intercept {
+        for s in [1.0, -1.0] {
+            if recedes(&DVector::from_element(n, s), false) {
+                return Err(no_mode(lik.name(), false, s));
+            }
+        }
+    }
+    if free.is_empty() {
+        return Ok(());
+    }
+    // Directions in U mapped to u = X_U d_U + d_b.
+    let x = d.x();
+    let to_u = |dir: &[f64], db: f64| -> DVector<f64> {
+        let mut u = DVector::from_element(n, db);
+        for (k, &j) in free.iter().enumerate() {
+            if dir[k] != 0.0 {
+                u.axpy(dir[k], &x.column(j), 1.0);
+            }
+        }
+        u
+    };
+    let nu = free.len() + usize::from(intercept);
+    // 2. θ restricted to U.
+    let theta_u: Vec<f64> = free.iter().map(|&j| theta[j]).collect();
+    let b = if intercept { theta[p] } else { 0.0 };
+    if recedes(&to_u(&theta_u, b), true) {
+        return Err(no_mode(lik.name(), true, 0.0));
+    }
+    // 3. The Newton direction in U (pseudo-inverse of the Hessian block).
+    if nu <= 2000 {
+        let idx: Vec<usize> = free.iter().copied().chain(intercept.then_some(p)).collect();
+        let h = problem.cost_hessian(theta)?;
+        let g = problem.data_gradient(theta);
+        let hu = DMatrix::from_fn(nu, nu, |a, c| h[(idx[a], idx[c])]);
+        let gu = DVector::from_fn(nu, |a, _| g[idx[a]]);
+        let eig = hu.symmetric_eigen();
+        let top = eig.eigenvalues.amax();
+        if top > 0.0 && top.is_finite() {
+            let mut step = DVector::zeros(nu);
+            for (k, &lam) in eig.eigenvalues.iter().enumerate() {
+                if lam > 1e-14 * top {
+                    let v = eig.eigenvectors.column(k);
+                    step.axpy(-v.dot(&gu) / lam, &v, 1.0);
+                }
+            }
+            let db = if intercept { step[nu - 1] } else { 0.0 };
+            if recedes(&to_u(&step.as_slice()[..free.len()], db), true) {
+                return Err(no_mode(lik.name(), true, 0.0));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn no_mode(family: &str, coefficients: bool, intercept_sign: f64) -> Error {
+    let reason = match (family, coefficients) {
+        ("Bernoulli", true) => "the classes are separable: a hyperplane in the unpenalized \
+            coefficients (flat prior) separates the 0s from the 1s, perfectly or up to ties, so \
+            the likelihood keeps increasing as those coefficients grow without bound. Use a \
+            proper prior on the coefficients, e.g. a Gaussian (ridge) or Laplace (lasso) prior"
+            .to_string(),
+        ("Bernoulli", false) => format!(
+            "every observation is in class {}, so the intercept (flat prior) goes to {}∞. \
+             Fit without an intercept, or with observations of both classes",
+            if intercept_sign > 0.0 { 1 } else { 0 },
+            if intercept_sign > 0.0 { "+" } else { "−" }
+        ),
+        ("Poisson", true) => "the counts are zero on every observation whose linear predictor \
+            the unpenalized coefficients (flat prior) can send to −∞, so the likelihood keeps \
+            increasing as they diverge (fitted rates → 0). Use a proper prior on the \
+            coefficients, e.g. a Gaussian (ridge) or Laplace (lasso) prior"
+            .to_string(),
+        ("Poisson", false) => "every count is zero, so the intercept (flat prior) goes to −∞ \
+            (fitted rates → 0). Fit without an intercept, with a proper prior on the \
+            coefficients"
+            .to_string(),
+        (other, _) => format!(
+            "the {other} likelihood keeps increasing along a direction of the unpenalized \
+             parameters. Use a proper prior (Gaussian or Laplace) on the coefficients"
+        ),
+    };
+    Error::NoMode { reason }
+}

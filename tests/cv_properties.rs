@@ -1,0 +1,210 @@
+//! Properties of cross-validation: reproducibility (seed, thread count), fold handling, the
+//! statistics' definitions, λ_1se ≥ λ_min, errors.
+mod common;
+
+use mapfit::{likelihood, CrossValidation, Error, Metric, Path};
+use nalgebra::{DMatrix, DVector};
+
+fn path(mix: f64) -> Path {
+    Path::new(likelihood::Gaussian::default(), mix).n_lambda(40)
+}
+
+/// (f) The same seed gives bit-identical results, whatever the number of threads.
+#[test]
+fn cv_is_reproducible_for_a_seed_and_any_thread_count() {
+    let (_, x, y) = common::diabetes();
+    let cv = |threads| {
+        CrossValidation::new(path(1.0))
+            .folds(7)
+            .seed(2024)
+            .threads(threads)
+            .fit(&x, &y)
+            .unwrap()
+    };
+    let a = cv(None);
+    for threads in [None, Some(1), Some(2), Some(3)] {
+        let b = cv(threads);
+        assert_eq!(a.fold_ids(), b.fold_ids());
+        assert_eq!(a.lambdas(), b.lambdas());
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(a.cvm()), bits(b.cvm()), "threads {threads:?}");
+        assert_eq!(bits(a.cvsd()), bits(b.cvsd()), "threads {threads:?}");
+        assert_eq!(a.index_min(), b.index_min());
+        assert_eq!(a.index_1se(), b.index_1se());
+    }
+}
+
+/// Seeded folds are balanced (sizes ⌊n/K⌋ or ⌈n/K⌉) and depend on the seed.
+#[test]
+fn seeded_folds_are_balanced_and_seed_dependent() {
+    let cv = CrossValidation::new(path(1.0)).folds(10);
+    let (a, k) = cv.clone().seed(1).assignment(442).unwrap();
+    let (b, _) = cv.clone().seed(2).assignment(442).unwrap();
+    let (a2, _) = cv.seed(1).assignment(442).unwrap();
+    assert_eq!(k, 10);
+    assert_eq!(a, a2);
+    assert_ne!(a, b);
+    let mut count = [0usize; 10];
+    for &f in &a {
+        count[f] += 1;
+    }
+    assert!(count.iter().all(|&c| c == 44 || c == 45), "{count:?}");
+}
+
+/// (f) λ_1se ≥ λ_min, and both are the largest λ meeting their condition.
+#[test]
+fn lambda_1se_is_at_least_lambda_min() {
+    let (_, x, y) = common::diabetes();
+    for seed in 0..4 {
+        for mix in [1.0, 0.5, 0.0] {
+            let cv = CrossValidation::new(path(mix))
+                .seed(seed)
+                .fit(&x, &y)
+                .unwrap();
+            assert!(cv.lambda_1se() >= cv.lambda_min());
+            let (cvm, cvsd) = (cv.cvm(), cv.cvsd());
+            let min = cvm.iter().copied().fold(f64::INFINITY, f64::min);
+            let im = cv.index_min();
+            assert_eq!(cvm[im], min);
+            assert!(cvm[..im].iter().all(|&c| c > min));
+            let bound = cvm[im] + cvsd[im];
+            let i1 = cv.index_1se();
+            assert!(cvm[i1] <= bound);
+            assert!(cvm[..i1].iter().all(|&c| c > bound));
+        }
+    }
+}
+
+/// cvm and cvsd follow their definitions from the per-fold errors, and a fold's error is the
+/// held-out weighted mean squared error of a path fitted without it.
+#[test]
+fn statistics_follow_their_definitions() {
+    let (_, x, y) = common::diabetes();
+    let w = common::positive_weights(x.nrows(), 5);
+    let cv = CrossValidation::new(path(0.7).weights(w.clone()))
+        .folds(5)
+        .seed(9)
+        .fit(&x, &y)
+        .unwrap();
+    let (k, l) = cv.fold_errors().shape();
+    assert_eq!(k, 5);
+    let fw = cv.fold_weights();
+    let wt: f64 = fw.iter().sum();
+    assert!((wt - w.sum()).abs() < 1e-9);
+    for j in 0..l {
+        let m: f64 = (0..k)
+            .map(|f| fw[f] * cv.fold_errors()[(f, j)])
+            .sum::<f64>()
+            / wt;
+        let v: f64 = (0..k)
+            .map(|f| fw[f] * (cv.fold_errors()[(f, j)] - m).powi(2))
+            .sum::<f64>()
+            / wt;
+        assert!((m - cv.cvm()[j]).abs() <= 1e-12 * m);
+        assert!((((v / (k as f64 - 1.0)).sqrt()) - cv.cvsd()[j]).abs() <= 1e-12 * m);
+    }
+    // Fold 2 by hand.
+    let ids = cv.fold_ids();
+    let train: Vec<usize> = (0..x.nrows()).filter(|&i| ids[i] != 2).collect();
+    let test: Vec<usize> = (0..x.nrows()).filter(|&i| ids[i] == 2).collect();
+    let sub = |rows: &[usize]| {
+        (
+            DMatrix::from_fn(rows.len(), x.ncols(), |i, j| x[(rows[i], j)]),
+            DVector::from_fn(rows.len(), |i, _| y[rows[i]]),
+            DVector::from_fn(rows.len(), |i, _| w[rows[i]]),
+        )
+    };
+    let (xt, yt, wt_) = sub(&train);
+    let (xv, yv, wv) = sub(&test);
+    let fit = path(0.7)
+        .weights(wt_)
+        .lambdas(cv.lambdas().to_vec())
+        .fit(&xt, &yt)
+        .unwrap();
+    for j in [0, 10, 39] {
+        let pred = fit.predict(&xv, j).unwrap();
+        let e: f64 = (0..test.len())
+            .map(|i| wv[i] * (yv[i] - pred[i]).powi(2))
+            .sum::<f64>()
+            / wv.sum();
+        assert!((e - cv.fold_errors()[(2, j)]).abs() <= 1e-12 * e, "λ #{j}");
+    }
+    // The chosen fits are the full-data path's points.
+    let (wmin, bmin) = cv.coefficients_min();
+    assert_eq!(wmin, cv.path().coefficients(cv.index_min()));
+    assert_eq!(bmin, cv.path().intercept(cv.index_min()));
+    let (w1, _) = cv.coefficients_1se();
+    assert_eq!(w1, cv.path().coefficients(cv.index_1se()));
+}
+
+/// User fold ids: 0-based and 1-based give the same result; the folds' grid is the full
+/// data's.
+#[test]
+fn zero_and_one_based_fold_ids_agree() {
+    let (_, x, y) = common::diabetes();
+    let ids0: Vec<usize> = (0..x.nrows()).map(|i| (i * 7) % 4).collect();
+    let ids1: Vec<usize> = ids0.iter().map(|i| i + 1).collect();
+    let a = CrossValidation::new(path(1.0))
+        .fold_ids(ids0.clone())
+        .fit(&x, &y)
+        .unwrap();
+    let b = CrossValidation::new(path(1.0))
+        .fold_ids(ids1)
+        .fit(&x, &y)
+        .unwrap();
+    assert_eq!(a.n_folds(), 4);
+    assert_eq!(a.fold_ids(), &ids0[..]);
+    assert_eq!(a.fold_ids(), b.fold_ids());
+    assert_eq!(a.cvm(), b.cvm());
+    assert_eq!(a.lambdas(), a.path().lambdas());
+}
+
+/// The mean absolute error metric.
+#[test]
+fn mean_absolute_error_metric() {
+    let (_, x, y) = common::diabetes();
+    let mse = CrossValidation::new(path(1.0))
+        .folds(5)
+        .fit(&x, &y)
+        .unwrap();
+    let mae = CrossValidation::new(path(1.0))
+        .folds(5)
+        .metric(Metric::MeanAbsoluteError)
+        .fit(&x, &y)
+        .unwrap();
+    assert_eq!(mae.metric(), Metric::MeanAbsoluteError);
+    for j in 0..mse.cvm().len() {
+        // Jensen: mean |e| ≤ sqrt(mean e²) per fold, hence on average.
+        assert!(mae.cvm()[j] <= mse.cvm()[j].sqrt() + 1e-9);
+    }
+}
+
+/// Invalid folds are typed errors.
+#[test]
+fn invalid_folds_are_rejected() {
+    let (_, x, y) = common::diabetes();
+    let n = x.nrows();
+    let err = |cv: CrossValidation| cv.fit(&x, &y).unwrap_err();
+    assert!(matches!(
+        err(CrossValidation::new(path(1.0)).folds(1)),
+        Error::InvalidParameter { .. }
+    ));
+    assert!(matches!(
+        err(CrossValidation::new(path(1.0)).folds(n + 1)),
+        Error::InvalidParameter { .. }
+    ));
+    assert!(matches!(
+        err(CrossValidation::new(path(1.0)).fold_ids(vec![0; n - 1])),
+        Error::DimensionMismatch { .. }
+    ));
+    assert!(matches!(
+        err(CrossValidation::new(path(1.0)).fold_ids(vec![1; n])),
+        Error::InvalidParameter { .. }
+    ));
+    // Folds 1 and 3 but no 2.
+    let gap: Vec<usize> = (0..n).map(|i| if i % 2 == 0 { 1 } else { 3 }).collect();
+    assert!(matches!(
+        err(CrossValidation::new(path(1.0)).fold_ids(gap)),
+        Error::InvalidParameter { .. }
+    ));
+}
