@@ -80,15 +80,14 @@ fn vanishing_penalty_recovers_ols() {
     assert!(worst <= 1e-8, "worst {worst:e}");
 }
 
-/// Known bug (src/solve/coordinate.rs, `CdEngine::duality_gap`): at λ ≤ 1e-10 coordinate
-/// descent finds the lasso solution (KKT violation ~1e-14, OLS to ~1e-12) but cannot certify
-/// it. The dual point is the residual scaled by `s = min(1, l1_j/|x̃_jᵀr|)`; at the optimum
-/// `|x̃_jᵀr| = l1_j` up to rounding (~1e-14), so with a tiny `l1_j` the rounding alone makes
-/// `1 − s ≈ 1e-14/l1_j` and adds `½(1 − s)²‖r‖²` to the gap: relative gap 1.2e-10 at λ = 1e-10
-/// and 1.3e-6 at λ = 1e-12 against the tolerance 1e-12, so the fit ends in `NotConverged`
-/// after 10 000 iterations.
+/// Regression test for a bug found here (src/solve/coordinate.rs, `CdEngine::duality_gap`): at
+/// λ ≤ 1e-10 coordinate descent found the lasso solution (KKT violation ~1e-14, OLS to ~1e-12)
+/// but could not certify it. The dual point is the residual scaled by
+/// `s = min(1, l1_j/|x̃_jᵀr|)`; at the optimum `|x̃_jᵀr| = l1_j` up to rounding (~1e-14), so
+/// with a tiny `l1_j` the rounding alone made `1 − s ≈ 1e-14/l1_j` and added `½(1 − s)²‖r‖²`
+/// to the gap (relative gap 1.3e-6 at λ = 1e-12 against the tolerance 1e-12): the fit ended
+/// in `NotConverged`. The gap now forgives excess within the rounding bound of `x̃_jᵀr`.
 #[test]
-#[ignore = "known bug: CD duality gap cannot certify the lasso at λ ≤ 1e-10 (see doc)"]
 fn coordinate_descent_certifies_the_lasso_at_vanishing_lambda() {
     let (x, y) = data(50, 6, 31);
     let (w_ols, _) = ols_qr_with_intercept(&x, &y);

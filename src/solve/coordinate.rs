@@ -795,11 +795,16 @@ impl CdEngine {
         let (rr, yr) = self.residual_products();
         let mut pen = 0.0;
         let mut s = 1.0f64;
+        // `g_j = x̃_jᵀr` carries rounding of order ε·‖x̃_j‖·‖ỹ‖; an excess of |g_j| over l1_j
+        // within that bound is rounding, not infeasibility. Without this allowance a tiny
+        // l1_j (λ → 0) makes `1 − s ≈ rounding/l1_j` and the gap can never certify the fit.
+        let round = 1e-13 * self.yy.sqrt();
         for j in 0..self.p {
             let (l1, l2, w, g) = (self.l1[j], self.l2[j], self.w[j], self.g[j]);
             pen += l1 * w.abs() + 0.5 * l2 * w * w;
-            if l2 == 0.0 && l1 > 0.0 && g.abs() > l1 * s {
-                s = l1 / g.abs();
+            let excess = g.abs() - round * self.h[j].sqrt();
+            if l2 == 0.0 && l1 > 0.0 && excess > l1 * s {
+                s = l1 / excess;
             }
         }
         let mut hstar = 0.0;
