@@ -41,10 +41,16 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         .folds(10)
         .seed(1)
         .fit(&x, &y)?;
-    let cv_ridge = CrossValidation::new(Path::new(likelihood::Gaussian::default(), 0.0))
-        .folds(10)
-        .seed(1)
-        .fit(&x, &y)?;
+    // The ridge grid: 100 log-spaced λ from 100 down to 1e-4. (glmnet's automatic ridge grid,
+    // λ_max computed with mix 0.001, is meant for y of unit variance.)
+    let ridge_grid: Vec<f64> = (0..100)
+        .map(|k| 10f64.powf(2.0 - 6.0 * k as f64 / 99.0))
+        .collect();
+    let cv_ridge =
+        CrossValidation::new(Path::new(likelihood::Gaussian::default(), 0.0).lambdas(ridge_grid))
+            .folds(10)
+            .seed(1)
+            .fit(&x, &y)?;
     let lasso_prior = Laplace::from_lambda(cv_lasso.lambda_min(), mean)?;
     let lasso = Map::new(lik, lasso_prior.clone())
         .standardize(true)
