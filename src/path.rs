@@ -484,6 +484,16 @@ impl<L: Likelihood> Path<L> {
                     lmax = lmax.max(g0[j].abs() / (sw * m_eff * factors[j]));
                 }
             }
+            if self.mix == 0.0 && !self.glmnet_lambda {
+                // glmnet's ridge grid is computed on y scaled to unit variance and its L2 part
+                // is not scaled back (compat::glmnet_gaussian): in this objective's units its
+                // penalties are 1/s_y of its reported λ. Dividing by s_y makes the automatic
+                // ridge grid cover the same effective penalties as glmnet's.
+                let s_y = response_sd(&design, self.intercept);
+                if s_y > 0.0 && s_y.is_finite() {
+                    lmax /= s_y;
+                }
+            }
             if self.mix > 0.0 && lmax > 0.0 {
                 // Round up until every penalized coordinate is certainly zero at λ_max.
                 let mut l1 = Vec::with_capacity(p);
@@ -803,7 +813,9 @@ impl PathFit {
     /// where needed so that every penalized coefficient is exactly zero at λ_max (and up by
     /// [`UNPENALIZED_LAMBDA_MAX_MARGIN`] relative when some coefficients are unpenalized).
     /// For `m = 0` (no such λ) glmnet's convention is used: the same formula with
-    /// `m = 0.001` ([`RIDGE_LAMBDA_MAX_MIX`]).
+    /// `m = 0.001` ([`RIDGE_LAMBDA_MAX_MIX`]), divided by the standard deviation of `y`
+    /// (unless [`Path::glmnet_lambda`]) so that the grid spans the same effective ridge
+    /// penalties as glmnet's, whose L2 part carries `1/s_y`.
     pub fn lambda_max(&self) -> f64 {
         self.lambda_max
     }

@@ -663,3 +663,31 @@ fn constant_columns_stay_zero() {
         }
     }
 }
+
+/// The automatic ridge grid (mix 0) spans glmnet's effective ridge penalties: λ_max is
+/// glmnet's `max_j |x̃_jᵀ(y − ȳ)|/(n·0.001)` divided by the population sd of y (glmnet's L2
+/// part carries 1/s_y), not the raw value, which sat s_y = 77 times too high on diabetes.
+#[test]
+fn ridge_grid_spans_glmnet_effective_penalties() {
+    let (_, x, y) = common::diabetes();
+    let n = x.nrows() as f64;
+    let ybar = y.mean();
+    let yc = y.add_scalar(-ybar);
+    let s_y = (yc.norm_squared() / n).sqrt();
+    let mut g = 0.0f64;
+    for c in x.column_iter() {
+        let m = c.mean();
+        let xc = c.add_scalar(-m);
+        let s = (xc.norm_squared() / n).sqrt();
+        g = g.max((xc.dot(&yc) / s).abs());
+    }
+    let expected = g / (n * 0.001 * s_y);
+    let path = mapfit::Path::new(mapfit::likelihood::Gaussian::default(), 0.0)
+        .fit(&x, &y)
+        .unwrap();
+    assert!(
+        (path.lambda_max() - expected).abs() <= 1e-10 * expected,
+        "{} vs {expected}",
+        path.lambda_max()
+    );
+}
