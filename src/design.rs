@@ -50,6 +50,20 @@ pub(crate) fn check_finite_matrix(what: &'static str, x: &DMatrix<f64>) -> Resul
     Ok(())
 }
 
+/// `Xw + b` for new rows, after checking the column count and finiteness: the one place every
+/// fitted or saved model predicts through, so their predictions agree bit for bit.
+pub(crate) fn linear_predictor(x: &DMatrix<f64>, w: &DVector<f64>, b: f64) -> Result<DVector<f64>> {
+    if x.ncols() != w.len() {
+        return Err(Error::DimensionMismatch {
+            what: "columns of x",
+            expected: w.len(),
+            found: x.ncols(),
+        });
+    }
+    check_finite_matrix("x", x)?;
+    Ok((x * w).add_scalar(b))
+}
+
 impl<'a> Design<'a> {
     /// Checks shapes and finiteness of `x` and `y`.
     ///

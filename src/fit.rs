@@ -478,15 +478,7 @@ impl<L: Likelihood> Fit<L> {
     /// # Errors
     /// Wrong number of columns, or non-finite entries.
     pub fn predict_linear(&self, x: &DMatrix<f64>) -> Result<DVector<f64>> {
-        if x.ncols() != self.coefficients.len() {
-            return Err(Error::DimensionMismatch {
-                what: "columns of x",
-                expected: self.coefficients.len(),
-                found: x.ncols(),
-            });
-        }
-        crate::design::check_finite_matrix("x", x)?;
-        Ok((x * &self.coefficients).add_scalar(self.intercept))
+        crate::design::linear_predictor(x, &self.coefficients, self.intercept)
     }
 
     /// The predicted mean `E[y | x]` (the inverse link of the linear predictor).

@@ -208,16 +208,8 @@ impl SavedModel {
     /// # Errors
     /// Wrong number of columns or non-finite values.
     pub fn predict_linear(&self, x: &DMatrix<f64>) -> Result<DVector<f64>> {
-        if x.ncols() != self.coefficients.len() {
-            return Err(Error::DimensionMismatch {
-                what: "columns of x",
-                expected: self.coefficients.len(),
-                found: x.ncols(),
-            });
-        }
-        crate::design::check_finite_matrix("x", x)?;
         let w = DVector::from_column_slice(&self.coefficients);
-        Ok((x * w).add_scalar(self.intercept))
+        crate::design::linear_predictor(x, &w, self.intercept)
     }
 
     /// The predicted mean.
