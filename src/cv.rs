@@ -8,9 +8,10 @@
 //!    `⌈n/K⌉` observations: the labels `i mod K` shuffled with `rand`'s `StdRng` seeded by
 //!    the seed), or given by the user ([`CrossValidation::fold_ids`]).
 //! 3. For each fold `k`, the path is fitted on the other folds (with their observation
-//!    weights) and evaluated on fold `k`: the fold error `e_k(λ)` is the weighted mean of the
-//!    per-observation loss (squared error for [`Metric::MeanSquaredError`]) with the
-//!    observation weights (a plain mean without weights). The folds are fitted in parallel
+//!    weights and offsets) and evaluated on fold `k`: the fold error `e_k(λ)` is the weighted
+//!    mean of the per-observation loss ([`Metric`]: the deviance by default, the squared
+//!    error for the Gaussian likelihood) with the observation weights (a plain mean without
+//!    weights), or the fold's AUC. The folds are fitted in parallel
 //!    (rayon); results are collected in fold order, so they are bit-identical for a seed
 //!    whatever the number of threads.
 //! 4. With `W_k` the sum of the weights in fold `k` (its size without weights):
@@ -47,38 +48,13 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
 
-/// The held-out loss averaged within each fold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Metric {
-    /// Mean squared error `(y − ŷ)²` (glmnet's `type.measure = "mse"`, also its
-    /// `"deviance"` for the Gaussian family). The default.
-    #[default]
-    MeanSquaredError,
-    /// Mean absolute error `|y − ŷ|` (glmnet's `"mae"`).
-    MeanAbsoluteError,
-}
-
-impl Metric {
-    #[inline]
-    fn loss(self, y: f64, pred: f64) -> f64 {
-        match self {
-            Metric::MeanSquaredError => (y - pred) * (y - pred),
-            Metric::MeanAbsoluteError => (y - pred).abs(),
-        }
-    }
-    /// A readable name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::MeanSquaredError => "mean squared error",
-            Metric::MeanAbsoluteError => "mean absolute error",
-        }
-    }
-}
+mod metric;
+pub use metric::Metric;
 
 /// Builder of a K-fold cross-validation of a [`Path`] (module docs).
 ///
-/// Defaults: 10 folds from seed 0, mean squared error, rayon's global thread pool.
+/// Defaults: 10 folds from seed 0, the deviance ([`Metric::Deviance`]: the squared error for
+/// the Gaussian likelihood), rayon's global thread pool.
 #[derive(Debug, Clone)]
 pub struct CrossValidation<L = Gaussian> {
     path: Path<L>,
@@ -98,7 +74,7 @@ impl<L: Likelihood> CrossValidation<L> {
             n_folds: 10,
             seed: 0,
             fold_ids: None,
-            metric: Metric::MeanSquaredError,
+            metric: Metric::Deviance,
             threads: None,
         }
     }
@@ -125,7 +101,8 @@ impl<L: Likelihood> CrossValidation<L> {
         self
     }
 
-    /// The held-out loss (default [`Metric::MeanSquaredError`]).
+    /// The held-out error (default [`Metric::Deviance`]). The classification metrics
+    /// ([`Metric::MisclassificationRate`], [`Metric::Auc`]) need the Bernoulli likelihood.
     pub fn metric(mut self, metric: Metric) -> Self {
         self.metric = metric;
         self
@@ -209,6 +186,7 @@ impl<L: Likelihood> CrossValidation<L> {
             });
         }
         let (ids, k) = self.assignment(n)?;
+        self.metric.check(self.path.likelihood())?;
         let full = self.path.fit(x, y)?;
         let lambdas = full.lambdas().to_vec();
         let fold_path = self
@@ -218,7 +196,9 @@ impl<L: Likelihood> CrossValidation<L> {
             .lambdas(lambdas.clone())
             .early_stop(false);
         let weights: Option<&DVector<f64>> = self.path.weights_ref();
+        let offset: Option<&DVector<f64>> = self.path.offset_ref();
         let metric = self.metric;
+        let likelihood = self.path.likelihood();
         let run_fold = |f: usize| -> Result<(Vec<f64>, f64)> {
             let train: Vec<usize> = (0..n).filter(|&i| ids[i] != f).collect();
             let test: Vec<usize> = (0..n).filter(|&i| ids[i] == f).collect();
@@ -226,9 +206,18 @@ impl<L: Likelihood> CrossValidation<L> {
             let yt = DVector::from_fn(train.len(), |i, _| y[train[i]]);
             let mut fp = fold_path.clone();
             fp.set_weights(weights.map(|w| DVector::from_fn(train.len(), |i, _| w[train[i]])));
+            fp.set_offset(offset.map(|o| DVector::from_fn(train.len(), |i, _| o[train[i]])));
             let fit = fp.fit(&xt, &yt)?;
             let xv = DMatrix::from_fn(test.len(), p, |i, j| x[(test[i], j)]);
-            let pred = fit.predict_all(&xv);
+            let mut eta = fit.predict_all(&xv);
+            if let Some(o) = offset {
+                for mut c in eta.column_iter_mut() {
+                    for (t, &i) in test.iter().enumerate() {
+                        c[t] += o[i];
+                    }
+                }
+            }
+            let yv: Vec<f64> = test.iter().map(|&i| y[i]).collect();
             let wv: Vec<f64> = test
                 .iter()
                 .map(|&i| weights.map_or(1.0, |w| w[i]))
@@ -239,16 +228,11 @@ impl<L: Likelihood> CrossValidation<L> {
                     reason: format!("the weights of fold {f} (0-based) sum to zero"),
                 });
             }
-            let errs = (0..fit.len())
-                .map(|l| {
-                    let s: f64 = test
-                        .iter()
-                        .enumerate()
-                        .map(|(t, &i)| wv[t] * metric.loss(y[i], pred[(t, l)]))
-                        .sum();
-                    s / wsum
-                })
-                .collect();
+            let errs = eta
+                .column_iter()
+                .take(fit.len())
+                .map(|c| metric.fold_value(likelihood, &yv, &wv, wsum, c.as_slice()))
+                .collect::<Result<Vec<f64>>>()?;
             Ok((errs, wsum))
         };
         let results: Vec<Result<(Vec<f64>, f64)>> = match self.threads {
@@ -285,10 +269,15 @@ impl<L: Likelihood> CrossValidation<L> {
             cvm.push(m);
             cvsd.push((v / (k as f64 - 1.0)).sqrt());
         }
-        let cvmin = cvm.iter().copied().fold(f64::INFINITY, f64::min);
-        let index_min = cvm.iter().position(|&c| c <= cvmin).unwrap_or(0);
-        let bound = cvm[index_min] + cvsd[index_min];
-        let index_1se = cvm.iter().position(|&c| c <= bound).unwrap_or(index_min);
+        // With a higher-is-better metric (AUC) the same rules apply to −cvm.
+        let sign = if metric.higher_is_better() { -1.0 } else { 1.0 };
+        let best = cvm.iter().map(|&c| sign * c).fold(f64::INFINITY, f64::min);
+        let index_min = cvm.iter().position(|&c| sign * c <= best).unwrap_or(0);
+        let bound = sign * cvm[index_min] + cvsd[index_min];
+        let index_1se = cvm
+            .iter()
+            .position(|&c| sign * c <= bound)
+            .unwrap_or(index_min);
         Ok(CvFit {
             path: full,
             lambdas,
@@ -382,11 +371,12 @@ impl CvFit {
     pub fn index_1se(&self) -> usize {
         self.index_1se
     }
-    /// The largest λ with the smallest mean CV error.
+    /// The largest λ with the smallest mean CV error (the largest AUC for [`Metric::Auc`]).
     pub fn lambda_min(&self) -> f64 {
         self.lambdas[self.index_min]
     }
-    /// The largest λ whose mean CV error is within one standard error of the minimum.
+    /// The largest λ whose mean CV error is within one standard error of the minimum (of the
+    /// maximum for [`Metric::Auc`]).
     pub fn lambda_1se(&self) -> f64 {
         self.lambdas[self.index_1se]
     }

@@ -98,6 +98,29 @@ impl<'a> Design<'a> {
         })
     }
 
+    /// A design on an `x` that an earlier [`Design::new`] already validated (finite, non-empty)
+    /// with a new response (checked: length and finiteness): the working response of a
+    /// Newton step, without another pass over `x`.
+    ///
+    /// # Errors
+    /// As [`Design::new`] for `y`.
+    pub(crate) fn with_validated_x(x: &'a DMatrix<f64>, y: &'a DVector<f64>) -> Result<Self> {
+        if y.len() != x.nrows() {
+            return Err(Error::DimensionMismatch {
+                what: "y",
+                expected: x.nrows(),
+                found: y.len(),
+            });
+        }
+        check_finite_vector("y", y)?;
+        Ok(Design {
+            x,
+            y,
+            weights: None,
+            offset: None,
+        })
+    }
+
     /// Adds observation weights.
     ///
     /// # Errors
@@ -182,19 +205,68 @@ impl<'a> Design<'a> {
         self.weights.map_or(self.n() as f64, |w| w.sum())
     }
 
-    /// Weighted column means `x̄_j = Σ vᵢ xᵢⱼ / Σ vᵢ`.
+    /// Weighted column means `x̄_j = Σ vᵢ xᵢⱼ / Σ vᵢ`, exact for a constant column (see
+    /// [`Design::weighted_mean`]).
     pub fn column_means(&self) -> DVector<f64> {
         let sw = self.weight_sum();
         DVector::from_iterator(
             self.p(),
-            self.x.column_iter().map(|c| {
-                c.iter()
-                    .enumerate()
-                    .map(|(i, &a)| self.weight(i) * a)
-                    .sum::<f64>()
-                    / sw
-            }),
+            self.x
+                .column_iter()
+                .map(|c| self.slice_weighted_mean(c.as_slice(), sw)),
         )
+    }
+
+    /// [`Design::weighted_mean`] of a contiguous slice (a column of `x`), summed with several
+    /// accumulators (vectorized) instead of a closure call and a weight lookup per element.
+    fn slice_weighted_mean(&self, a: &[f64], sw: f64) -> f64 {
+        let (sum, first) = match self.weights {
+            None => (crate::solve::coordinate::sum(a), a.first().copied()),
+            Some(w) => {
+                let w = w.as_slice();
+                let sum = crate::solve::coordinate::dot(w, a);
+                (
+                    sum,
+                    a.iter().zip(w).find(|(_, v)| **v > 0.0).map(|(x, _)| *x),
+                )
+            }
+        };
+        let Some(c) = first else {
+            return sum / sw;
+        };
+        let constant = match self.weights {
+            None => a.iter().all(|&x| x == c),
+            Some(w) => a.iter().zip(w.iter()).all(|(&x, &v)| v <= 0.0 || x == c),
+        };
+        if constant {
+            c
+        } else {
+            sum / sw
+        }
+    }
+
+    /// The weighted mean `Σ vᵢ aᵢ / Σ vᵢ` of `aᵢ = value(i)`. When every `aᵢ` of positive
+    /// weight is the same value `c`, the result is `c` exactly (the rounded sum `Σ vᵢ c` need
+    /// not be `c·Σ vᵢ`), so that a constant column or response centers to exact zeros and is
+    /// recognized as constant.
+    pub(crate) fn weighted_mean(&self, value: impl Fn(usize) -> f64) -> f64 {
+        let mut sum = 0.0;
+        let mut common: Option<f64> = None;
+        let mut constant = true;
+        for i in 0..self.n() {
+            let (v, a) = (self.weight(i), value(i));
+            sum += v * a;
+            if v > 0.0 {
+                match common {
+                    None => common = Some(a),
+                    Some(c) => constant &= a == c,
+                }
+            }
+        }
+        match common {
+            Some(c) if constant => c,
+            _ => sum / self.weight_sum(),
+        }
     }
 
     /// Weighted population standard deviations of the columns,

@@ -86,13 +86,19 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
         (&theta.as_slice()[..p], b)
     }
 
-    /// The linear predictor `η = offset + Xw + b`.
+    /// The linear predictor `η = offset + Xw + b`, summed over the non-zero coefficients only
+    /// (a sparse `w` — most of a lasso path — costs `O(n·nnz)`, not `O(n·p)`).
     pub fn linear_predictor(&self, theta: &DVector<f64>) -> DVector<f64> {
         let (w, b) = self.split(theta);
-        let w = DVector::from_column_slice(w);
-        let mut eta = self.design.x() * w;
-        for (i, e) in eta.iter_mut().enumerate() {
-            *e += b + self.design.offset_at(i);
+        let x = self.design.x();
+        let mut eta = match self.design.offset() {
+            Some(o) => o.add_scalar(b),
+            None => DVector::from_element(self.design.n(), b),
+        };
+        for (j, &wj) in w.iter().enumerate() {
+            if wj != 0.0 {
+                crate::solve::coordinate::axpy(wj, x.column(j).as_slice(), eta.as_mut_slice());
+            }
         }
         eta
     }
@@ -103,7 +109,7 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
         let y = self.design.y();
         eta.iter()
             .enumerate()
-            .map(|(i, &e)| self.design.weight(i) * self.likelihood.nll(y[i], e))
+            .map(|(i, &e)| weighted(self.design.weight(i), || self.likelihood.nll(y[i], e)))
             .sum()
     }
 
@@ -124,7 +130,9 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
         let mut d = self.linear_predictor(theta);
         let y = self.design.y();
         for (i, e) in d.iter_mut().enumerate() {
-            *e = self.design.weight(i) * self.likelihood.nll_derivative(y[i], *e);
+            *e = weighted(self.design.weight(i), || {
+                self.likelihood.nll_derivative(y[i], *e)
+            });
         }
         d
     }
@@ -180,7 +188,11 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
         let (n, p) = (self.design.n(), self.design.p());
         let x = self.design.x();
         let dw: Vec<f64> = (0..n)
-            .map(|i| self.design.weight(i) * self.likelihood.nll_second_derivative(y[i], eta[i]))
+            .map(|i| {
+                weighted(self.design.weight(i), || {
+                    self.likelihood.nll_second_derivative(y[i], eta[i])
+                })
+            })
             .collect();
         let mut xs = x.clone();
         for mut c in xs.column_iter_mut() {
@@ -207,7 +219,11 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
     /// gradient: `|∂_b|` for the intercept and `dist(−∂_j data, ∂pen_j(w_j))` per coefficient
     /// (for a smooth prior, simply the largest absolute gradient entry).
     pub fn kkt_violation(&self, theta: &DVector<f64>) -> f64 {
-        let g = self.data_gradient(theta);
+        self.kkt_violation_with(theta, &self.data_gradient(theta))
+    }
+
+    /// [`MapProblem::kkt_violation`] with the data gradient `g` at θ already computed.
+    pub(crate) fn kkt_violation_with(&self, theta: &DVector<f64>, g: &DVector<f64>) -> f64 {
         let p = self.design.p();
         let (w, _) = self.split(theta);
         let mut worst = if self.intercept { g[p].abs() } else { 0.0 };
@@ -223,6 +239,18 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
             }
         }
         worst
+    }
+}
+
+/// `v·f()`, and exactly 0 for a zero weight: an observation of weight 0 is absent, even where
+/// its term is infinite (an extreme row overflowing the linear predictor), which would
+/// otherwise turn the sum into NaN (`0·∞`).
+#[inline]
+fn weighted(v: f64, f: impl FnOnce() -> f64) -> f64 {
+    if v == 0.0 {
+        0.0
+    } else {
+        v * f()
     }
 }
 

@@ -1,8 +1,11 @@
 //! Regularization paths: the MAP along a decreasing grid of penalty weights λ, warm-started,
-//! with the sequential strong rule, for the Gaussian likelihood with a Gaussian, Laplace or
-//! elastic-net prior (glmnet's `family = "gaussian"`).
+//! with the sequential strong rule, under a Gaussian, Laplace or elastic-net prior, for every
+//! likelihood: coordinate descent for the Gaussian (glmnet's `family = "gaussian"`, below),
+//! proximal Newton for the others (Bernoulli = `"binomial"`, Poisson = `"poisson"`, a user's
+//! family: see [`glm`] — the objective is `−loglik/n + λ·pen`, glmnet's
+//! `lambda` as it is).
 //!
-//! # Objective
+//! # Objective (Gaussian likelihood)
 //! At each λ of the grid, [`Path::fit`] minimizes mapfit's documented path objective
 //! ```text
 //! (1/2n)·Σᵢ vᵢ(yᵢ − xᵢᵀw − b)² + λ·Σ_j f_j·[ (1−m)/2·w̃_j² + m·|w̃_j| ]
@@ -68,6 +71,8 @@ use argmin::core::{Executor, State};
 use nalgebra::{DMatrix, DVector, DVectorView};
 use std::fmt;
 use std::sync::Arc;
+
+pub mod glm;
 
 /// glmnet's fraction-of-deviance-explained change below which a generated path stops
 /// (`glmnet.control(fdev)`).
@@ -162,6 +167,7 @@ pub struct Path<L = Gaussian> {
     standardize: bool,
     intercept: bool,
     weights: Option<DVector<f64>>,
+    offset: Option<DVector<f64>>,
     penalty_factors: Option<Vec<f64>>,
     early_stop: Option<bool>,
     gap_tol: f64,
@@ -175,8 +181,8 @@ pub struct Path<L = Gaussian> {
 }
 
 impl<L: Likelihood> Path<L> {
-    /// A path for `likelihood` (the Gaussian likelihood; others are rejected at `fit`) with
-    /// elastic-net mix `mix ∈ [0, 1]` (glmnet's `alpha`): 1 is the lasso (Laplace prior), 0
+    /// A path for `likelihood` (any: coordinate descent for the Gaussian, proximal Newton for
+    /// the others) with elastic-net mix `mix ∈ [0, 1]` (glmnet's `alpha`): 1 is the lasso (Laplace prior), 0
     /// ridge (Gaussian prior).
     pub fn new(likelihood: L, mix: f64) -> Self {
         Path {
@@ -188,6 +194,7 @@ impl<L: Likelihood> Path<L> {
             standardize: true,
             intercept: true,
             weights: None,
+            offset: None,
             penalty_factors: None,
             early_stop: None,
             gap_tol: DEFAULT_GAP_TOL,
@@ -241,6 +248,14 @@ impl<L: Likelihood> Path<L> {
     /// objective is their sum.
     pub fn weights(mut self, weights: DVector<f64>) -> Self {
         self.weights = Some(weights);
+        self
+    }
+
+    /// An offset added to the linear predictor, `η = offset + Xw + b` (finite; validated at
+    /// `fit`): the log exposure `ln t` of a Poisson rate model, a fixed part of the model
+    /// for any family. Predictions from the fit ([`PathFit::predict`]) do not include it.
+    pub fn offset(mut self, offset: DVector<f64>) -> Self {
+        self.offset = Some(offset);
         self
     }
 
@@ -335,6 +350,19 @@ impl<L: Likelihood> Path<L> {
         self.weights = w;
     }
 
+    pub(crate) fn offset_ref(&self) -> Option<&DVector<f64>> {
+        self.offset.as_ref()
+    }
+
+    pub(crate) fn set_offset(&mut self, o: Option<DVector<f64>>) {
+        self.offset = o;
+    }
+
+    /// The likelihood.
+    pub fn likelihood(&self) -> &L {
+        &self.likelihood
+    }
+
     /// The elastic-net mix.
     pub fn mix(&self) -> f64 {
         self.mix
@@ -417,24 +445,24 @@ impl<L: Likelihood> Path<L> {
     /// # Errors
     /// Invalid data ([`Error::DimensionMismatch`], [`Error::EmptyData`], [`Error::NonFinite`],
     /// [`Error::InvalidWeights`]); an invalid option ([`Error::InvalidParameter`]);
-    /// [`Error::Unsupported`] for a likelihood other than the Gaussian;
+    /// [`Error::InvalidResponse`] for `y` outside the likelihood's support; [`Error::NoMode`]
+    /// when the null model (intercept and unpenalized coefficients) has no mode (one class
+    /// only, all counts zero);
     /// [`Error::InvalidParameter`] when λ_max is 0 (a response orthogonal to every penalized
     /// column) and the grid must be generated from it; [`Error::NotConverged`] if a point
     /// misses its tolerance (unless [`Path::allow_unconverged`]).
     pub fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<PathFit> {
-        let sigma2 =
-            self.likelihood
-                .gaussian_noise_variance()
-                .ok_or_else(|| Error::Unsupported {
-                    what: format!(
-                        "regularization paths are implemented for the Gaussian likelihood, not {}",
-                        self.likelihood.name()
-                    ),
-                })?;
+        let sigma2 = match self.likelihood.gaussian_noise_variance() {
+            Some(s2) => s2,
+            None => return self.fit_glm(x, y),
+        };
         self.validate()?;
         let mut design = Design::new(x, y)?;
         if let Some(w) = &self.weights {
             design = design.with_weights(w)?;
+        }
+        if let Some(o) = &self.offset {
+            design = design.with_offset(o)?;
         }
         self.likelihood.check_response(y.as_slice())?;
         let (n, p) = (design.n(), design.p());
@@ -513,41 +541,7 @@ impl<L: Likelihood> Path<L> {
             lmax
         };
 
-        let mut grid: Vec<f64> = match &self.lambdas {
-            Some(l) => {
-                let mut l = l.clone();
-                l.sort_by(|a, b| b.total_cmp(a));
-                l
-            }
-            None => {
-                if !(lambda_max > 0.0 && lambda_max.is_finite()) {
-                    return Err(Error::InvalidParameter {
-                        name: "lambda_max",
-                        value: lambda_max,
-                        reason: "the response is orthogonal to every penalized column (constant \
-                                 y?); give a lambda grid",
-                    });
-                }
-                let ratio = self
-                    .lambda_min_ratio
-                    .unwrap_or(if n >= p { 1e-4 } else { 1e-2 });
-                let k = self.n_lambda;
-                if k == 1 {
-                    vec![lambda_max]
-                } else {
-                    let step = ratio.ln() / (k - 1) as f64;
-                    (0..k)
-                        .map(|i| {
-                            if i == 0 {
-                                lambda_max
-                            } else {
-                                lambda_max * (step * i as f64).exp()
-                            }
-                        })
-                        .collect()
-                }
-            }
-        };
+        let mut grid = self.grid(lambda_max, n, p)?;
         let early_stop = self.early_stop.unwrap_or(self.lambdas.is_none());
         let n_grid = grid.len();
 
@@ -636,13 +630,10 @@ impl<L: Likelihood> Path<L> {
             if let Some(obs) = &self.observer {
                 (obs.0)(k, n_grid);
             }
-            if early_stop && k + 1 >= EARLY_STOP_MIN_POINTS && k + 1 < n_grid {
-                let prev = dev_ratio[k - 1];
-                if dr - prev < EARLY_STOP_DEV_CHANGE * dr || dr > EARLY_STOP_DEV_MAX {
-                    stopped_early = true;
-                    grid.truncate(k + 1);
-                    break;
-                }
+            if early_stop && stops_early(&dev_ratio, n_grid, true) {
+                stopped_early = true;
+                grid.truncate(k + 1);
+                break;
             }
         }
         let fitted = grid.len();
@@ -678,6 +669,7 @@ impl<L: Likelihood> Path<L> {
             kkt_tolerance: self.kkt_tol,
             weight_sum: sw,
             sigma2,
+            noise_variance: Some(sigma2),
             has_intercept: self.intercept,
             standardized: self.standardize,
             stopped_early,
@@ -686,6 +678,51 @@ impl<L: Likelihood> Path<L> {
             checks,
             updates,
             violations,
+            family: self.likelihood.name(),
+            inverse_link: {
+                let lik = self.likelihood.clone();
+                InverseLink::new(move |eta| lik.mean(eta))
+            },
+        })
+    }
+
+    /// The grid of the fit: the user's values sorted into decreasing order, or `n_lambda`
+    /// values log-spaced from `lambda_max` down to `lambda_min_ratio·lambda_max`.
+    fn grid(&self, lambda_max: f64, n: usize, p: usize) -> Result<Vec<f64>> {
+        Ok(match &self.lambdas {
+            Some(l) => {
+                let mut l = l.clone();
+                l.sort_by(|a, b| b.total_cmp(a));
+                l
+            }
+            None => {
+                if !(lambda_max > 0.0 && lambda_max.is_finite()) {
+                    return Err(Error::InvalidParameter {
+                        name: "lambda_max",
+                        value: lambda_max,
+                        reason: "the response is orthogonal to every penalized column (constant \
+                             y?); give a lambda grid",
+                    });
+                }
+                let ratio = self
+                    .lambda_min_ratio
+                    .unwrap_or(if n >= p { 1e-4 } else { 1e-2 });
+                let k = self.n_lambda;
+                if k == 1 {
+                    vec![lambda_max]
+                } else {
+                    let step = ratio.ln() / (k - 1) as f64;
+                    (0..k)
+                        .map(|i| {
+                            if i == 0 {
+                                lambda_max
+                            } else {
+                                lambda_max * (step * i as f64).exp()
+                            }
+                        })
+                        .collect()
+                }
+            }
         })
     }
 
@@ -734,6 +771,25 @@ impl<L: Likelihood> Path<L> {
     }
 }
 
+/// glmnet's early stop after the last point of `dev_ratio` (of a grid of `n_grid` points):
+/// at least [`EARLY_STOP_MIN_POINTS`] points fitted, not the last one, and the fraction of
+/// deviance explained exceeds [`EARLY_STOP_DEV_MAX`] or changed from the previous point by
+/// less than [`EARLY_STOP_DEV_CHANGE`] — of its value for the Gaussian family (`relative`),
+/// in absolute terms for the others, as glmnet's Fortran (`elnet` vs `lognet`/`fishnet`).
+fn stops_early(dev_ratio: &[f64], n_grid: usize, relative: bool) -> bool {
+    let k = dev_ratio.len();
+    if k < EARLY_STOP_MIN_POINTS.max(2) || k >= n_grid {
+        return false;
+    }
+    let (dr, prev) = (dev_ratio[k - 1], dev_ratio[k - 2]);
+    let change = if relative {
+        EARLY_STOP_DEV_CHANGE * dr
+    } else {
+        EARLY_STOP_DEV_CHANGE
+    };
+    dr - prev < change || dr > EARLY_STOP_DEV_MAX
+}
+
 /// Weighted population standard deviation of `y` (about its weighted mean with an intercept,
 /// about 0 without), as glmnet scales `y`.
 fn response_sd(design: &Design<'_>, intercept: bool) -> f64 {
@@ -772,6 +828,7 @@ pub struct PathFit {
     kkt_tolerance: f64,
     weight_sum: f64,
     sigma2: f64,
+    noise_variance: Option<f64>,
     has_intercept: bool,
     standardized: bool,
     stopped_early: bool,
@@ -780,9 +837,46 @@ pub struct PathFit {
     checks: u64,
     updates: u64,
     violations: u64,
+    family: &'static str,
+    inverse_link: InverseLink,
+}
+
+/// The likelihood's inverse link `η ↦ E[y | η]`, kept by a fit for predictions of the mean.
+#[derive(Clone)]
+pub(crate) struct InverseLink(Arc<dyn Fn(f64) -> f64 + Send + Sync>);
+
+impl InverseLink {
+    pub(crate) fn new(f: impl Fn(f64) -> f64 + Send + Sync + 'static) -> Self {
+        InverseLink(Arc::new(f))
+    }
+    #[inline]
+    pub(crate) fn apply(&self, eta: f64) -> f64 {
+        (self.0)(eta)
+    }
+}
+
+impl fmt::Debug for InverseLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InverseLink(..)")
+    }
 }
 
 impl PathFit {
+    /// The likelihood's name (`"Gaussian"`, `"Bernoulli"`, `"Poisson"`, …).
+    pub fn family(&self) -> &'static str {
+        self.family
+    }
+
+    /// Predicted means `E[y | x] = g⁻¹(xᵀw + b)` of point `k` for new rows (probabilities for
+    /// the Bernoulli likelihood, rates for the Poisson; the offset is not included: add it to
+    /// [`PathFit::predict`] and apply the inverse link yourself).
+    ///
+    /// # Errors
+    /// As [`PathFit::predict`].
+    pub fn predict_mean(&self, x: &DMatrix<f64>, k: usize) -> Result<DVector<f64>> {
+        Ok(self.predict(x, k)?.map(|e| self.inverse_link.apply(e)))
+    }
+
     /// Number of fitted points.
     pub fn len(&self) -> usize {
         self.lambdas.len()
@@ -931,7 +1025,9 @@ impl PathFit {
         self.violations
     }
 
-    /// Predictions `Xw + b` of point `k` for new rows.
+    /// The linear predictor `Xw + b` of point `k` for new rows (without any offset; for the
+    /// Gaussian likelihood this is the prediction, see [`PathFit::predict_mean`] for the
+    /// others).
     ///
     /// # Errors
     /// Wrong number of columns, non-finite entries, `k` out of range.
@@ -943,15 +1039,17 @@ impl PathFit {
                 found: x.ncols(),
             });
         }
-        if k >= self.len() {
-            return Err(Error::DimensionMismatch {
-                what: "path index",
-                expected: self.len(),
-                found: k,
-            });
-        }
-        crate::design::check_finite_matrix("x", x)?;
-        Ok((x * self.coefficients.column(k)).add_scalar(self.intercepts[k]))
+        check_point_index(k, self.len())?;
+        crate::design::linear_predictor(
+            x,
+            &self.coefficients.column(k).into_owned(),
+            self.intercepts[k],
+        )
+    }
+
+    /// The Gaussian noise variance σ² of the fitted likelihood (`None` for the others).
+    pub fn noise_variance(&self) -> Option<f64> {
+        self.noise_variance
     }
 
     /// Predictions of every point, `n × len()`, without validation (cross-validation).
@@ -962,4 +1060,18 @@ impl PathFit {
         }
         out
     }
+}
+
+/// `Ok` when `k` indexes one of a path's `len` points; an early-stopped path has fewer points
+/// than its grid, so an index past the end is an invalid parameter, not a size mismatch.
+pub(crate) fn check_point_index(k: usize, len: usize) -> Result<()> {
+    if k >= len {
+        return Err(Error::InvalidParameter {
+            name: "path index",
+            value: k as f64,
+            reason: "must be below the number of points of the path (len(); a path that stops \
+                     early has fewer points than its grid)",
+        });
+    }
+    Ok(())
 }

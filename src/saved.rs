@@ -1,10 +1,36 @@
-//! Saved models: a fit as versioned JSON, loaded back with bit-identical predictions.
+//! Saved models: a fit ([`SavedModel`]), a path or a cross-validation ([`SavedPath`]) as
+//! versioned JSON, loaded back with bit-identical predictions.
 
 use crate::error::{Error, Result};
 use crate::likelihood::Likelihood;
 use crate::Fit;
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
+
+mod path;
+pub use path::{SavedCv, SavedPath};
+
+/// Writes `text` to `path` whole or not at all (a temporary file is renamed).
+fn write_whole(path: &std::path::Path, text: &str) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let tmp = path.with_extension("json.partial");
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Reads a file as UTF-8 text (invalid UTF-8 is an invalid model).
+fn read_text(path: &std::path::Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    String::from_utf8(bytes).map_err(|_| Error::InvalidModel {
+        reason: "the file is not UTF-8 text".into(),
+    })
+}
 
 /// The format tag written in every model file.
 pub const FORMAT: &str = "mapfit-model";
@@ -27,6 +53,33 @@ pub enum Family {
 }
 
 impl Family {
+    /// The family of a likelihood, from its name and Gaussian noise variance.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a likelihood without a saved form.
+    pub(crate) fn of(name: &str, sigma2: Option<f64>) -> Result<Self> {
+        match (name, sigma2) {
+            (_, Some(sigma2)) => Ok(Family::Gaussian { sigma2 }),
+            ("Bernoulli", None) => Ok(Family::Bernoulli),
+            ("Poisson", None) => Ok(Family::Poisson),
+            (other, None) => Err(Error::Unsupported {
+                what: format!("saving a model of the {other} likelihood"),
+            }),
+        }
+    }
+
+    /// Checks a loaded family's parameters.
+    fn validate(&self) -> Result<()> {
+        if let Family::Gaussian { sigma2 } = *self {
+            if !(sigma2.is_finite() && sigma2 > 0.0) {
+                return Err(Error::InvalidModel {
+                    reason: format!("noise variance {sigma2} is not positive"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The mean for a linear predictor.
     pub fn mean(&self, eta: f64) -> f64 {
         match self {
@@ -86,16 +139,7 @@ impl SavedModel {
             });
         }
         let lik = fit.likelihood();
-        let family = match (lik.name(), lik.gaussian_noise_variance()) {
-            (_, Some(sigma2)) => Family::Gaussian { sigma2 },
-            ("Bernoulli", None) => Family::Bernoulli,
-            ("Poisson", None) => Family::Poisson,
-            (other, None) => {
-                return Err(Error::Unsupported {
-                    what: format!("saving a model of the {other} likelihood"),
-                })
-            }
-        };
+        let family = Family::of(lik.name(), lik.gaussian_noise_variance())?;
         let c = fit.convergence();
         Ok(SavedModel {
             format: FORMAT.into(),
@@ -163,13 +207,7 @@ impl SavedModel {
                 reason: "non-finite coefficient".into(),
             });
         }
-        if let Family::Gaussian { sigma2 } = m.family {
-            if !(sigma2.is_finite() && sigma2 > 0.0) {
-                return Err(Error::InvalidModel {
-                    reason: format!("noise variance {sigma2} is not positive"),
-                });
-            }
-        }
+        m.family.validate()?;
         Ok(m)
     }
 
@@ -178,14 +216,7 @@ impl SavedModel {
     /// # Errors
     /// [`Error::Io`].
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        let text = self.to_json()?;
-        let io = |e: std::io::Error| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
-        let tmp = path.with_extension("json.partial");
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        write_whole(path, &self.to_json()?)
     }
 
     /// Reads a model file.
@@ -193,14 +224,7 @@ impl SavedModel {
     /// # Errors
     /// [`Error::Io`], or as [`SavedModel::from_json`] (invalid UTF-8 is an invalid model).
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let text = String::from_utf8(bytes).map_err(|_| Error::InvalidModel {
-            reason: "the file is not UTF-8 text".into(),
-        })?;
-        Self::from_json(&text)
+        Self::from_json(&read_text(path)?)
     }
 
     /// The linear predictor `Xw + b`.

@@ -17,7 +17,10 @@ use crate::error::Result;
 use std::fmt::Debug;
 
 /// The data term of a MAP problem, per observation, as a function of the linear predictor.
-pub trait Likelihood: Debug + Clone + Send + Sync {
+///
+/// A likelihood is a value (`'static`: it owns its parameters), so fits can keep it for
+/// predictions.
+pub trait Likelihood: Debug + Clone + Send + Sync + 'static {
     /// The family's name (`"Gaussian"`, …).
     fn name(&self) -> &'static str;
 

@@ -72,6 +72,24 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
+/// `Σ aᵢ` with eight independent accumulators (as [`dot`]).
+#[inline]
+pub(crate) fn sum(a: &[f64]) -> f64 {
+    let ca = a.chunks_exact(8);
+    let r = ca.remainder();
+    let mut acc = [0.0f64; 8];
+    for x in ca {
+        for k in 0..8 {
+            acc[k] += x[k];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for x in r {
+        s += x;
+    }
+    s
+}
+
 /// `[aᵀb₀, aᵀb₁, aᵀb₂, aᵀb₃]` in one pass over `a`.
 #[inline]
 fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
@@ -215,19 +233,30 @@ impl CdEngine {
             None => vec![1.0; p],
         };
         let sqrt_v: Vec<f64> = (0..n).map(|i| design.weight(i).sqrt()).collect();
-        let mut x = Vec::with_capacity(n * p);
-        for (j, c) in design.x().column_iter().enumerate() {
-            let (m, s) = (xbar[j], scales[j]);
-            x.extend(c.iter().zip(&sqrt_v).map(|(a, v)| v * (a - m) / s));
-        }
         let y: Vec<f64> = (0..n)
             .map(|i| sqrt_v[i] * (design.y()[i] - design.offset_at(i) - ybar))
             .collect();
-        let (h, xty): (Vec<f64>, Vec<f64>) = if n == 0 {
-            (vec![0.0; p], vec![0.0; p])
-        } else {
-            x.chunks_exact(n).map(|c| (dot(c, c), dot(c, &y))).unzip()
-        };
+        // One pass over X: each working column is written, then its h_j and x̃_jᵀỹ are read
+        // while it is still in cache.
+        let mut x = vec![0.0; n * p];
+        let (mut h, mut xty) = (Vec::with_capacity(p), Vec::with_capacity(p));
+        let xd = design.x().as_slice();
+        for j in 0..p {
+            let (m, s) = (xbar[j], scales[j]);
+            let src = &xd[j * n..(j + 1) * n];
+            let col = &mut x[j * n..(j + 1) * n];
+            if s == 1.0 {
+                for i in 0..n {
+                    col[i] = sqrt_v[i] * (src[i] - m);
+                }
+            } else {
+                for i in 0..n {
+                    col[i] = sqrt_v[i] * (src[i] - m) / s;
+                }
+            }
+            h.push(dot(col, col));
+            xty.push(dot(col, &y));
+        }
         let yy = dot(&y, &y);
         let grad_scale = xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
         let covariance = covariance.unwrap_or(n >= 2 * p && p <= 3000);
@@ -413,6 +442,31 @@ impl CdEngine {
                 self.ensure_gram(&missing);
             }
         }
+    }
+
+    /// Naive mode without the active-set Gram matrix: every update goes through the residual
+    /// (`O(n)` per coordinate). For a subproblem solved once, in a few sweeps (a Newton step
+    /// of [`crate::solve::ProximalNewton`]), building that matrix (`O(n·|A|²)`) would cost
+    /// more than it saves. Call before [`CdEngine::set_working_coefficients`].
+    pub fn without_active_gram(&mut self) {
+        self.agram = None;
+    }
+
+    /// Naive mode: sets `X̃ᵀr` for the current coefficients from a gradient the caller already
+    /// has (the data gradient at the current point of a Newton step, see
+    /// [`crate::solve::ProximalNewton`]), instead of a pass over `X̃`. Only screening reads it
+    /// before the next [`CdEngine::check`] recomputes it exactly, so rounding differences
+    /// cannot change a solution. Ignored in covariance mode or for a wrong length.
+    pub fn set_gradient(&mut self, g: &[f64]) {
+        if !self.covariance && g.len() == self.p {
+            self.g.copy_from_slice(g);
+            self.g_fresh = true;
+        }
+    }
+
+    /// The weighted column means subtracted from `X` (0 without an intercept).
+    pub fn column_means(&self) -> &[f64] {
+        &self.xbar
     }
 
     /// Sets the coefficients (working coordinates) and recomputes the residual or gradient.

@@ -7,8 +7,10 @@ use mapfit::io::Table;
 use mapfit::likelihood::{self, Likelihood};
 use mapfit::posterior::Posterior;
 use mapfit::prior::{Convention, ElasticNet, Flat, Gaussian, Laplace, Prior};
-use mapfit::saved::SavedModel;
-use mapfit::{CrossValidation, CvFit, Design, Error, Fit, Map, MapProblem, Path, PathFit, Result};
+use mapfit::saved::{SavedModel, SavedPath};
+use mapfit::{
+    CrossValidation, CvFit, Design, Error, Fit, Map, MapProblem, Metric, Path, PathFit, Result,
+};
 use nalgebra::{DMatrix, DVector};
 use serde_json::{json, Map as JsonMap, Value};
 use std::io::{IsTerminal, Write};
@@ -123,12 +125,6 @@ fn path_builder<L: Likelihood + 'static>(
     d: &Loaded,
     a: &DataArgs,
 ) -> Result<Path<L>> {
-    if d.offset.is_some() {
-        return Err(Error::Unsupported {
-            what: "an offset with paths and cross-validation (fit at a given --lambda instead)"
-                .into(),
-        });
-    }
     let mut p = Path::new(lik, mix)
         .standardize(a.standardize)
         .intercept(!a.no_intercept)
@@ -137,7 +133,29 @@ fn path_builder<L: Likelihood + 'static>(
     if let Some(w) = &d.weights {
         p = p.weights(w.clone());
     }
+    if let Some(o) = &d.offset {
+        p = p.offset(o.clone());
+    }
     Ok(p)
+}
+
+/// The `--metric` of cross-validation.
+fn parse_metric(name: &str) -> Result<Metric> {
+    Ok(match name {
+        "deviance" => Metric::Deviance,
+        "mse" => Metric::MeanSquaredError,
+        "mae" => Metric::MeanAbsoluteError,
+        "class" => Metric::MisclassificationRate,
+        "auc" => Metric::Auc,
+        other => {
+            return Err(Error::Unsupported {
+                what: format!(
+                    "--metric {other}: expected deviance, mse, mae, class (binomial) or auc \
+                     (binomial)"
+                ),
+            })
+        }
+    })
 }
 
 fn run_cv<L: Likelihood + 'static>(
@@ -157,6 +175,7 @@ fn run_cv<L: Likelihood + 'static>(
     let cv = CrossValidation::new(path)
         .folds(folds)
         .seed(seed)
+        .metric(parse_metric(&a.metric)?)
         .fit(&d.x, &d.y);
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -684,6 +703,9 @@ pub fn path(args: &PathArgs) -> Result<ExitCode> {
         b.finish_and_clear();
     }
     let path = path?;
+    if let Some(file) = &args.save {
+        SavedPath::from_path(&path, &d.names)?.save(file)?;
+    }
     if let Some(dir) = &args.plot {
         std::fs::create_dir_all(dir).map_err(|e| Error::Io {
             path: dir.display().to_string(),
@@ -779,6 +801,9 @@ pub fn cv(args: &CvArgs) -> Result<ExitCode> {
             args.n_lambda,
         )?,
     };
+    if let Some(file) = &args.save {
+        SavedPath::from_cv(&cv, &d.names)?.save(file)?;
+    }
     if let Some(dir) = &args.plot {
         std::fs::create_dir_all(dir).map_err(|e| Error::Io {
             path: dir.display().to_string(),
@@ -805,6 +830,7 @@ pub fn cv(args: &CvArgs) -> Result<ExitCode> {
             .collect();
         let v = json!({
             "folds": cv.n_folds(),
+            "metric": cv.metric().name(),
             "lambda_min": cv.lambda_min(),
             "lambda_1se": cv.lambda_1se(),
             "curve": pts,
@@ -832,10 +858,11 @@ pub fn cv(args: &CvArgs) -> Result<ExitCode> {
             );
         }
         println!(
-            "lambda_min = {:.6e}, lambda_1se = {:.6e} ({} folds)",
+            "lambda_min = {:.6e}, lambda_1se = {:.6e} ({} folds, cvm = {})",
             cv.lambda_min(),
             cv.lambda_1se(),
-            cv.n_folds()
+            cv.n_folds(),
+            cv.metric().name()
         );
     }
     Ok(status(cv.path().converged()))

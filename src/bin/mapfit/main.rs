@@ -66,6 +66,10 @@ pub struct DataArgs {
     /// Column of offsets (added to the linear predictor; ln exposure for Poisson).
     #[arg(long)]
     pub offset: Option<String>,
+    /// Cross-validation error (fit --lambda cv, cv): deviance, mse, mae, class
+    /// (misclassification rate, binomial) or auc (binomial).
+    #[arg(long, default_value = "deviance")]
+    pub metric: String,
     /// Output format: table or json.
     #[arg(long, default_value = "table")]
     pub format: String,
@@ -115,6 +119,9 @@ pub struct PathArgs {
     /// Write the path as CSV (one row per λ).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Save the path as versioned JSON (mapfit::saved::SavedPath).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
     /// Write the coefficient-path figure (PNG) to this folder.
     #[arg(long)]
     pub plot: Option<PathBuf>,
@@ -136,6 +143,9 @@ pub struct CvArgs {
     /// Write the CV curve as CSV.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Save the full-data path and the CV curve as versioned JSON (mapfit::saved::SavedPath).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
     /// Write the CV-curve and coefficient-path figures (PNG) to this folder.
     #[arg(long)]
     pub plot: Option<PathBuf>,
