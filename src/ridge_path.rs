@@ -1,0 +1,1128 @@
+//! Ridge regression along a whole grid of penalty weights λ from one factorization: the
+//! Gaussian-prior MAP at every λ for the price of about one ridge fit.
+//!
+//! # Objective
+//! At each λ of the grid, [`RidgePath::fit`] returns the exact minimizer of
+//! ```text
+//! (1/2n)·Σᵢ vᵢ(yᵢ − xᵢᵀw − b)² + (λ/2)·Σ_j (s_j·w_j)²
+//! ```
+//! with `n = Σᵢ vᵢ` (the number of rows without observation weights), `s_j` the weighted
+//! population standard deviation of column j when [`RidgePath::standardize`] is on (the
+//! default; `s_j = 1` otherwise) and `b` an unpenalized intercept ([`RidgePath::intercept`]).
+//! This is [`crate::Path`]'s objective at mix `m = 0`, i.e. R glmnet's `alpha = 0` **without**
+//! glmnet's division of the L2 part by the standard deviation of `y` (see
+//! [`crate::path::from_glmnet_gaussian`] and docs/conventions.md: glmnet's ridge `lambda` is
+//! this λ times `s_y`). Coefficients are reported on the original scale of `X`.
+//!
+//! With the Gaussian likelihood of noise variance σ² each point is the MAP under the prior
+//! `s_j·w_j ~ N(0, τ²)` with `λ = σ²/(n·τ²)` ([`RidgePathFit::gaussian_scale`]).
+//!
+//! # Reduction to one symmetric problem
+//! Centering removes the intercept: with the weighted means `x̄`, `ȳ`, the scaled, centered
+//! and weighted data `X̃ᵢⱼ = √vᵢ·(xᵢⱼ − x̄_j)/s_j`, `ỹᵢ = √vᵢ·(yᵢ − ȳ)` and `u = s∘w`, the
+//! objective is `(1/2n)‖ỹ − X̃u‖² + (λ/2)‖u‖²`, whose minimizer solves the normal equations
+//! ```text
+//! (X̃ᵀX̃ + nλ·I)·u = X̃ᵀỹ                                  (Gram form, p × p)
+//! u = X̃ᵀ·(X̃X̃ᵀ + nλ·I)⁻¹·ỹ                                (kernel form, n × n; push-through)
+//! ```
+//! and then `w_j = u_j/s_j`, `b = ȳ − x̄ᵀw`. Both forms solve `(A + σI)z = r` with one
+//! symmetric positive semi-definite `A` (`X̃ᵀX̃` or `X̃X̃ᵀ`, of order `m = p` or `n`) and many
+//! shifts `σ = nλ`.
+//!
+//! # One factorization for the whole grid
+//! `A` is reduced once to tridiagonal form by Householder reflections, `A = Q·T·Qᵀ` (`Q`
+//! orthogonal, `T` symmetric tridiagonal: the first half of a symmetric eigendecomposition,
+//! about `(4/3)m³` flops, plus `(4/3)m³` to form `Q`). Then, for every λ,
+//! ```text
+//! (A + σI)⁻¹·r = Q·(T + σI)⁻¹·(Qᵀr)
+//! ```
+//! and `T + σI` is tridiagonal and positive definite, so each λ costs one `O(m)` LDLᵀ
+//! solve; the `m × L` solutions are mapped back by one matrix product `Q·Z` (and, in the
+//! kernel form, one `X̃ᵀ·(QZ)`). The eigenvalues are never needed: the QR iterations of a full
+//! eigendecomposition (another ~`6m³` flops with eigenvectors) would only diagonalize `T`,
+//! which the tridiagonal solve does not require. The effective degrees of freedom come from
+//! the same LDLᵀ pivots: with forward pivots `δ⁺ᵢ` and backward pivots `δ⁻ᵢ` of `T + σI`,
+//! `[(T + σI)⁻¹]ᵢᵢ = 1/(δ⁺ᵢ + δ⁻ᵢ − Tᵢᵢ − σ)`, and
+//! ```text
+//! df(λ) = tr(X̃(X̃ᵀX̃ + σI)⁻¹X̃ᵀ) = Σ_k μ_k/(μ_k + σ) = m − σ·tr((T + σI)⁻¹)
+//! ```
+//! (`μ_k` the eigenvalues of `A`), equal to [`crate::closed_form::effective_degrees_of_freedom`]
+//! of `X̃` at `nλ`.
+//!
+//! A grid of a single λ skips the reduction: one Cholesky factorization of `A + σI`
+//! ([`Factorization::GramCholesky`], [`Factorization::KernelCholesky`]).
+//!
+//! # Which form ([`Decomposition`])
+//! * [`Decomposition::Gram`] (automatic when `n ≥ p`): `A = X̃ᵀX̃` costs `n·p²` flops (one
+//!   pass over `X` in cache-blocked matrix products, only the upper block triangle computed),
+//!   then `O(p³)`: for `n ≫ p` far cheaper than a thin SVD of `X̃` (`~4np²` flops in
+//!   vector-at-a-time Householder steps, plus the SVD's own iterations).
+//! * [`Decomposition::Kernel`] (automatic when `n < p`): `A = X̃X̃ᵀ`, `n²·p` flops, then
+//!   `O(n³)`, and one product `X̃ᵀ·(QZ)` of `n·p·L` flops for all λ at once.
+//! * [`Decomposition::Svd`]: one thin SVD `X̃ = U·diag(d)·Vᵀ` (nalgebra's) and
+//!   `u(λ) = V·diag(d_k/(d_k² + nλ))·Uᵀỹ`. Several times slower, and it needs a copy of `X̃`,
+//!   but it never forms `X̃ᵀX̃`: the only choice that stays accurate when `nλ` is below about
+//!   `1e-8·‖X̃‖²` (the Gram and kernel forms square the condition number of `X̃`; their error is
+//!   about `ε·(‖X̃‖² + nλ)/(d_min² + nλ)` relative, as for any normal-equations solver).
+//!
+//! # Memory
+//! Without weights, centering and scaling (`intercept(false)`, `standardize(false)`) `X` is
+//! read in place. Otherwise `X̃` is formed one block of rows (Gram form) or columns (kernel
+//! form) at a time, about 4 MiB each. On top of `X` a fit holds `A` and `Q` (`2m²` numbers),
+//! the block, and the `p × L` coefficients it returns; the SVD form holds a full copy of
+//! `X̃` and its factors.
+//!
+//! # Example
+//! ```
+//! use mapfit::ridge_path::RidgePath;
+//! use nalgebra::{DMatrix, DVector};
+//! # fn main() -> mapfit::Result<()> {
+//! let x = DMatrix::from_fn(40, 3, |i, j| ((i * (j + 2)) % 7) as f64 + 0.5 * j as f64);
+//! let y = DVector::from_fn(40, |i, _| 1.0 + x[(i, 0)] - 2.0 * x[(i, 2)] + ((i % 5) as f64) * 0.1);
+//! let path = RidgePath::new().n_lambda(50).fit(&x, &y)?;
+//! assert_eq!(path.len(), 50);
+//! // The last (smallest) λ: the solution of the penalized normal equations on the
+//! // standardized, centered data.
+//! let k = path.len() - 1;
+//! println!("λ = {}: w = {}, b = {}", path.lambda(k), path.coefficients(k), path.intercept(k));
+//! // Effective degrees of freedom grow from ~0 towards p = 3 as λ decreases.
+//! let df = path.effective_df().expect("computed by default");
+//! assert!(df[0] < df[k] && df[k] < 3.0);
+//! # Ok(()) }
+//! ```
+
+use crate::design::Design;
+use crate::error::{check_positive, Error, Result};
+use crate::path::RIDGE_LAMBDA_MAX_MIX;
+use nalgebra::linalg::SVD;
+use nalgebra::{DMatrix, DVector, DVectorView, Dyn, Matrix, MatrixView, Storage, StorageMut};
+
+/// A view with run-time row and column strides.
+type StridedView<'a> = MatrixView<'a, f64, Dyn, Dyn, Dyn, Dyn>;
+
+/// Width of the column tiles of the blocked `AᵀA` products (only tiles on or above the
+/// diagonal are computed).
+const TILE: usize = 128;
+/// Target size, in f64 values, of one block of the centered/scaled copy of `X` (4 MiB).
+const BLOCK_VALUES: usize = 1 << 19;
+/// Householder reflectors applied together (compact WY) when mapping the solutions back.
+const WY_BLOCK: usize = 32;
+
+/// Which symmetric problem a [`RidgePath`] factorizes (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Decomposition {
+    /// [`Decomposition::Gram`] when `n ≥ p`, else [`Decomposition::Kernel`].
+    #[default]
+    Auto,
+    /// `X̃ᵀX̃ = QTQᵀ` (p × p).
+    Gram,
+    /// `X̃X̃ᵀ = QTQᵀ` (n × n).
+    Kernel,
+    /// The thin SVD of `X̃`.
+    Svd,
+}
+
+/// The factorization a fit actually used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Factorization {
+    /// Cholesky of `X̃ᵀX̃ + nλI` (a single λ).
+    GramCholesky,
+    /// Householder tridiagonalization of `X̃ᵀX̃`.
+    GramTridiagonal,
+    /// Cholesky of `X̃X̃ᵀ + nλI` (a single λ).
+    KernelCholesky,
+    /// Householder tridiagonalization of `X̃X̃ᵀ`.
+    KernelTridiagonal,
+    /// Thin SVD of `X̃`.
+    Svd,
+}
+
+impl Factorization {
+    /// A readable name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Factorization::GramCholesky => "Cholesky of XᵀX + nλI",
+            Factorization::GramTridiagonal => "tridiagonalization of XᵀX",
+            Factorization::KernelCholesky => "Cholesky of XXᵀ + nλI",
+            Factorization::KernelTridiagonal => "tridiagonalization of XXᵀ",
+            Factorization::Svd => "thin SVD of X",
+        }
+    }
+}
+
+/// Builder of a ridge path (module docs for the objective and the algorithm).
+///
+/// Defaults, as [`crate::Path`] with mix 0: 100 λ log-spaced from
+/// `λ_max = max_j |x̃_jᵀỹ| / (n·0.001·s_y)` (glmnet's ridge λ_max, with `s_y` the population
+/// standard deviation of `y`) down to `lambda_min_ratio·λ_max` (1e-4 when `n ≥ p`, 1e-2
+/// otherwise), standardization and an intercept on, effective degrees of freedom computed.
+#[derive(Debug, Clone)]
+pub struct RidgePath {
+    n_lambda: usize,
+    lambda_min_ratio: Option<f64>,
+    lambdas: Option<Vec<f64>>,
+    standardize: bool,
+    intercept: bool,
+    weights: Option<DVector<f64>>,
+    decomposition: Decomposition,
+    degrees_of_freedom: bool,
+}
+
+impl Default for RidgePath {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RidgePath {
+    /// A ridge path with the defaults above.
+    pub fn new() -> Self {
+        RidgePath {
+            n_lambda: 100,
+            lambda_min_ratio: None,
+            lambdas: None,
+            standardize: true,
+            intercept: true,
+            weights: None,
+            decomposition: Decomposition::Auto,
+            degrees_of_freedom: true,
+        }
+    }
+
+    /// Length of the generated grid (default 100; ignored with [`RidgePath::lambdas`]).
+    pub fn n_lambda(mut self, n: usize) -> Self {
+        self.n_lambda = n;
+        self
+    }
+
+    /// Smallest λ of the generated grid as a fraction of λ_max, in `(0, 1)`. `None` (the
+    /// default): 1e-4 when `n ≥ p`, 1e-2 otherwise.
+    pub fn lambda_min_ratio(mut self, ratio: Option<f64>) -> Self {
+        self.lambda_min_ratio = ratio;
+        self
+    }
+
+    /// A user grid instead of the generated one: finite values > 0, **sorted into decreasing
+    /// order** as [`crate::Path::lambdas`] does.
+    pub fn lambdas(mut self, lambdas: Vec<f64>) -> Self {
+        self.lambdas = Some(lambdas);
+        self
+    }
+
+    /// Penalize the coefficients of the columns scaled to unit (weighted, population)
+    /// standard deviation (default `true`); coefficients are reported on the original scale.
+    pub fn standardize(mut self, yes: bool) -> Self {
+        self.standardize = yes;
+        self
+    }
+
+    /// Fit an unpenalized intercept, by centering (default `true`).
+    pub fn intercept(mut self, yes: bool) -> Self {
+        self.intercept = yes;
+        self
+    }
+
+    /// Observation weights (finite, ≥ 0, not all 0; validated at `fit`). `n` in the
+    /// objective is their sum.
+    pub fn weights(mut self, weights: DVector<f64>) -> Self {
+        self.weights = Some(weights);
+        self
+    }
+
+    /// Which symmetric problem to factorize (default [`Decomposition::Auto`]).
+    pub fn decomposition(mut self, d: Decomposition) -> Self {
+        self.decomposition = d;
+        self
+    }
+
+    /// Compute the effective degrees of freedom at every λ (default `true`). They are free
+    /// with the tridiagonal and SVD factorizations; a single-λ (Cholesky) fit pays one
+    /// triangular inverse, `m³/3` flops, for them.
+    pub fn degrees_of_freedom(mut self, yes: bool) -> Self {
+        self.degrees_of_freedom = yes;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Some(r) = self.lambda_min_ratio {
+            if !(r > 0.0 && r < 1.0) {
+                return Err(Error::InvalidParameter {
+                    name: "lambda_min_ratio",
+                    value: r,
+                    reason: "must be in (0, 1)",
+                });
+            }
+        }
+        match &self.lambdas {
+            Some(l) if l.is_empty() => Err(Error::EmptyData {
+                what: "the lambda grid",
+            }),
+            Some(l) => l
+                .iter()
+                .try_for_each(|&v| check_positive("lambda", v).map(|_| ())),
+            None if self.n_lambda == 0 => Err(Error::InvalidParameter {
+                name: "n_lambda",
+                value: 0.0,
+                reason: "must be at least 1",
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Fits the path to `x` (n × p) and `y` (length n).
+    ///
+    /// # Errors
+    /// Invalid data ([`Error::DimensionMismatch`], [`Error::EmptyData`], [`Error::NonFinite`],
+    /// [`Error::InvalidWeights`]); an invalid option ([`Error::InvalidParameter`], including
+    /// a generated grid when λ_max is 0, i.e. `y` constant or orthogonal to every column);
+    /// [`Error::Singular`] if `A + nλI` is not numerically positive definite (λ far below
+    /// the rounding of `‖X̃‖²/n`); [`Error::Solver`] if the SVD does not converge.
+    pub fn fit(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<RidgePathFit> {
+        let mut design = Design::new(x, y)?;
+        if let Some(w) = &self.weights {
+            design = design.with_weights(w)?;
+        }
+        self.validate()?;
+        let (n, p) = (design.n(), design.p());
+        let nw = design.weight_sum();
+        let tf = Transform::new(&design, self.intercept, self.standardize);
+        let y_tilde = DVector::from_fn(n, |i, _| tf.row_weight(i) * (y[i] - tf.ybar));
+        let s_y = y_tilde.norm() / nw.sqrt();
+
+        let form = match self.decomposition {
+            Decomposition::Auto if n >= p => Decomposition::Gram,
+            Decomposition::Auto => Decomposition::Kernel,
+            d => d,
+        };
+        // The symmetric problem (or the SVD) and X̃ᵀỹ, which λ_max needs.
+        let prepared = match form {
+            Decomposition::Kernel => {
+                let (k, xty) = tf.kernel(x, &y_tilde);
+                Prepared::Kernel(k, xty)
+            }
+            Decomposition::Svd => {
+                let xt = tf.copy(x);
+                let svd = SVD::try_new(xt, true, true, f64::EPSILON, 0).ok_or_else(|| {
+                    Error::Solver("the SVD of the centered, scaled X did not converge".into())
+                })?;
+                let (u, vt) = match (svd.u, svd.v_t) {
+                    (Some(u), Some(vt)) => (u, vt),
+                    _ => return Err(Error::Solver("the SVD returned no singular vectors".into())),
+                };
+                let g = u.tr_mul(&y_tilde);
+                let sg = g.component_mul(&svd.singular_values);
+                let xty = vt.tr_mul(&sg);
+                Prepared::Svd(svd.singular_values, g, vt, xty)
+            }
+            _ => {
+                let (g, xty) = tf.gram(x, &y_tilde);
+                Prepared::Gram(g, xty)
+            }
+        };
+        let xty = match &prepared {
+            Prepared::Gram(_, c) | Prepared::Kernel(_, c) | Prepared::Svd(_, _, _, c) => c,
+        };
+        let lambda_max = {
+            let g0 = xty.amax();
+            let mut l = g0 / (nw * RIDGE_LAMBDA_MAX_MIX);
+            if s_y > 0.0 && s_y.is_finite() {
+                l /= s_y;
+            }
+            l
+        };
+        let grid = self.grid(lambda_max, n, p)?;
+        let shifts: Vec<f64> = grid.iter().map(|&l| nw * l).collect();
+        let want_df = self.degrees_of_freedom;
+
+        let (u, df, factorization) = match prepared {
+            Prepared::Gram(g, c) => {
+                let (u, df, fac) = solve_shifted(g, &c, &shifts, want_df)?;
+                let fac = if fac {
+                    Factorization::GramTridiagonal
+                } else {
+                    Factorization::GramCholesky
+                };
+                (u, df, fac)
+            }
+            Prepared::Kernel(k, _) => {
+                let (a, df, fac) = solve_shifted(k, &y_tilde, &shifts, want_df)?;
+                let fac = if fac {
+                    Factorization::KernelTridiagonal
+                } else {
+                    Factorization::KernelCholesky
+                };
+                (tf.xt_times(x, &a), df, fac)
+            }
+            Prepared::Svd(d, g, vt, _) => {
+                let r = d.len();
+                let f = DMatrix::from_fn(r, shifts.len(), |i, k| {
+                    let di = d[i];
+                    let den = di * di + shifts[k];
+                    if den > 0.0 {
+                        di * g[i] / den
+                    } else {
+                        0.0
+                    }
+                });
+                let df = want_df.then(|| {
+                    shifts
+                        .iter()
+                        .map(|&s| d.iter().map(|&di| di * di / (di * di + s)).sum())
+                        .collect()
+                });
+                (vt.tr_mul(&f), df, Factorization::Svd)
+            }
+        };
+        if u.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Singular {
+                what: "XᵀX + nλI (a non-finite ridge solution)".into(),
+            });
+        }
+
+        // Back to the original scale: w = u/s, b = ȳ − x̄ᵀw.
+        let mut coefficients = u;
+        if let Some(s) = &tf.scales {
+            for (j, mut row) in coefficients.row_iter_mut().enumerate() {
+                row /= s[j];
+            }
+        }
+        let intercepts: Vec<f64> = (0..grid.len())
+            .map(|k| match &tf.means {
+                Some(m) => tf.ybar - m.dot(&coefficients.column(k)),
+                None => 0.0,
+            })
+            .collect();
+        Ok(RidgePathFit {
+            lambdas: grid,
+            lambda_max,
+            coefficients,
+            intercepts,
+            effective_df: df,
+            factorization,
+            weight_sum: nw,
+            has_intercept: self.intercept,
+            standardized: self.standardize,
+        })
+    }
+
+    fn grid(&self, lambda_max: f64, n: usize, p: usize) -> Result<Vec<f64>> {
+        if let Some(l) = &self.lambdas {
+            let mut l = l.clone();
+            l.sort_by(|a, b| b.total_cmp(a));
+            return Ok(l);
+        }
+        if !(lambda_max > 0.0 && lambda_max.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "lambda_max",
+                value: lambda_max,
+                reason: "the response is orthogonal to every column (constant y?); give a \
+                         lambda grid",
+            });
+        }
+        let ratio = self
+            .lambda_min_ratio
+            .unwrap_or(if n >= p { 1e-4 } else { 1e-2 });
+        let k = self.n_lambda;
+        if k == 1 {
+            return Ok(vec![lambda_max]);
+        }
+        let step = ratio.ln() / (k - 1) as f64;
+        Ok((0..k)
+            .map(|i| {
+                if i == 0 {
+                    lambda_max
+                } else {
+                    lambda_max * (step * i as f64).exp()
+                }
+            })
+            .collect())
+    }
+}
+
+/// The factorized problem before the grid is known.
+enum Prepared {
+    /// `X̃ᵀX̃` and `X̃ᵀỹ`.
+    Gram(DMatrix<f64>, DVector<f64>),
+    /// `X̃X̃ᵀ` and `X̃ᵀỹ`.
+    Kernel(DMatrix<f64>, DVector<f64>),
+    /// Singular values `d`, `Uᵀỹ`, `Vᵀ` and `X̃ᵀỹ`.
+    Svd(DVector<f64>, DVector<f64>, DMatrix<f64>, DVector<f64>),
+}
+
+/// Solves `(A + σ_k I) z_k = r` for every shift; returns `Z` (m × L), the effective degrees
+/// of freedom `m − σ_k·tr((A + σ_k I)⁻¹)` if asked, and whether the tridiagonal route was
+/// taken (else a single Cholesky).
+fn solve_shifted(
+    mut a: DMatrix<f64>,
+    r: &DVector<f64>,
+    shifts: &[f64],
+    want_df: bool,
+) -> Result<(DMatrix<f64>, Option<Vec<f64>>, bool)> {
+    let m = a.nrows();
+    if shifts.len() == 1 {
+        let s = shifts[0];
+        for i in 0..m {
+            a[(i, i)] += s;
+        }
+        let chol = a.cholesky().ok_or_else(|| Error::Singular {
+            what: "XᵀX + nλI (or XXᵀ + nλI) is not numerically positive definite".into(),
+        })?;
+        let z = chol.solve(r);
+        let df = if want_df {
+            // tr((A + σI)⁻¹) = ‖L⁻¹‖²_F with A + σI = LLᵀ.
+            let linv = chol
+                .l()
+                .solve_lower_triangular(&DMatrix::identity(m, m))
+                .ok_or_else(|| Error::Singular {
+                    what: "the Cholesky factor of XᵀX + nλI".into(),
+                })?;
+            Some(vec![m as f64 - s * linv.norm_squared()])
+        } else {
+            None
+        };
+        return Ok((DMatrix::from_column_slice(m, 1, z.as_slice()), df, false));
+    }
+    let tri = Tridiagonal::new(a);
+    let mut d = r.clone();
+    tri.apply_qt(d.as_mut_slice());
+    let mut z = DMatrix::<f64>::zeros(m, shifts.len());
+    let mut df = want_df.then(|| Vec::with_capacity(shifts.len()));
+    let mut work = vec![0.0; 2 * m];
+    for (k, &s) in shifts.iter().enumerate() {
+        let tr = tridiagonal_solve(
+            &tri.diag,
+            &tri.off,
+            s,
+            d.as_slice(),
+            z.column_mut(k).as_mut_slice(),
+            &mut work,
+            want_df,
+        )?;
+        if let Some(df) = df.as_mut() {
+            df.push(m as f64 - s * tr);
+        }
+    }
+    tri.apply_q(&mut z);
+    Ok((z, df, true))
+}
+
+/// Householder reduction of a symmetric matrix to tridiagonal form, `A = Q·T·Qᵀ`, with `Q`
+/// kept as its reflectors (never formed).
+///
+/// Step `i = 0, …, m−3` annihilates column i below the subdiagonal. With `x = A[i+1.., i]`
+/// (length `r = m−i−1`), `α = −sign(x₀)·‖x‖` and `v = x − α·e₁`, the reflector
+/// `Hᵢ = I − β·vvᵀ`, `β = 2/vᵀv`, maps `x` to `α·e₁` (the sign of α avoids cancellation in
+/// `x₀ − α`); `α` is the subdiagonal entry `T[i+1, i]`. The trailing block `B = A[i+1.., i+1..]`
+/// becomes `Hᵢ·B·Hᵢ = B − v·wᵀ − w·vᵀ` with `p = β·B·v`, `w = p − (β/2)(pᵀv)·v`, a symmetric
+/// rank-2 update; both the product `B·v` and the update touch only the lower triangle of
+/// `B`, so each step reads the trailing lower triangle about three times (≈ `(4/3)m³` flops in
+/// total). `v` is stored in place of the annihilated column, `β` alongside. Then
+/// `Qᵀ = H_{m−3}⋯H₀` and `Q = H₀⋯H_{m−3}` are applied to vectors reflector by reflector,
+/// `O(m²)` per vector, instead of forming `Q` (another `(4/3)m³`).
+struct Tridiagonal {
+    /// `A` after the reduction: reflector `i` in `A[i+1.., i]`.
+    store: DMatrix<f64>,
+    beta: Vec<f64>,
+    /// Diagonal of `T` (m).
+    diag: Vec<f64>,
+    /// Subdiagonal of `T` (m − 1).
+    off: Vec<f64>,
+}
+
+impl Tridiagonal {
+    fn new(mut a: DMatrix<f64>) -> Self {
+        let m = a.nrows();
+        let steps = m.saturating_sub(2);
+        let mut beta = vec![0.0; steps];
+        let mut off = vec![0.0; m.saturating_sub(1)];
+        let mut p = vec![0.0; m];
+        let data = a.as_mut_slice();
+        for i in 0..steps {
+            let r = m - i - 1;
+            // x = A[i+1.., i]: the column below the diagonal.
+            let col = &mut data[i * m + i + 1..(i + 1) * m];
+            let tail: f64 = col[1..].iter().map(|v| v * v).sum();
+            let x0 = col[0];
+            if tail == 0.0 {
+                // Already zero below the subdiagonal: Hᵢ = I.
+                off[i] = x0;
+                beta[i] = 0.0;
+                col[0] = 0.0;
+                continue;
+            }
+            let norm = (x0 * x0 + tail).sqrt();
+            let alpha = if x0 >= 0.0 { -norm } else { norm };
+            col[0] = x0 - alpha;
+            let vtv = col[0] * col[0] + tail;
+            let b = 2.0 / vtv;
+            off[i] = alpha;
+            beta[i] = b;
+            // v is now in col (= A[i+1.., i]); p = β·B·v over the lower triangle of B.
+            let (left, right) = data.split_at_mut((i + 1) * m);
+            let v = &left[i * m + i + 1..(i + 1) * m];
+            let pr = &mut p[..r];
+            pr.fill(0.0);
+            for jj in 0..r {
+                // Column i+1+jj of A, rows i+1+jj.. (the lower part of B's column jj).
+                let bcol = &right[jj * m + i + 1 + jj..(jj + 1) * m];
+                let vj = v[jj];
+                let (pj, ptail) = pr[jj..].split_first_mut().expect("jj < r");
+                let dot = axpy_dot(&bcol[1..], vj, ptail, &v[jj + 1..]);
+                *pj += bcol[0] * vj + dot;
+            }
+            for pk in pr.iter_mut() {
+                *pk *= b;
+            }
+            // w = p − (β/2)(pᵀv)·v, kept in p.
+            let k = 0.5 * b * dot(pr, v);
+            for (pk, &vk) in pr.iter_mut().zip(v) {
+                *pk -= k * vk;
+            }
+            // B ← B − v·wᵀ − w·vᵀ on the lower triangle.
+            for jj in 0..r {
+                let bcol = &mut right[jj * m + i + 1 + jj..(jj + 1) * m];
+                let (wj, vj) = (pr[jj], v[jj]);
+                for ((bk, &vk), &wk) in bcol.iter_mut().zip(&v[jj..]).zip(&pr[jj..]) {
+                    *bk -= vk * wj + wk * vj;
+                }
+            }
+        }
+        if m >= 2 {
+            off[m - 2] = a[(m - 1, m - 2)];
+        }
+        let diag = (0..m).map(|i| a[(i, i)]).collect();
+        Tridiagonal {
+            store: a,
+            beta,
+            diag,
+            off,
+        }
+    }
+
+    /// `Hᵢ` applied to `z[i+1..]`: `z ← z − β·(vᵀz)·v`.
+    #[inline]
+    fn reflect(&self, i: usize, z: &mut [f64]) {
+        let b = self.beta[i];
+        if b == 0.0 {
+            return;
+        }
+        let m = self.store.nrows();
+        let v = &self.store.as_slice()[i * m + i + 1..(i + 1) * m];
+        let zt = &mut z[i + 1..];
+        let s = b * dot(v, zt);
+        for (zk, &vk) in zt.iter_mut().zip(v) {
+            *zk -= s * vk;
+        }
+    }
+
+    /// `z ← Qᵀz = H_{m−3}⋯H₀·z`.
+    fn apply_qt(&self, z: &mut [f64]) {
+        for i in 0..self.beta.len() {
+            self.reflect(i, z);
+        }
+    }
+
+    /// `Z ← Q·Z = H₀⋯H_{m−3}·Z` in blocks of [`WY_BLOCK`] reflectors, each applied to all
+    /// columns of `Z` at once in the compact WY form (Schreiber & Van Loan): the product
+    /// `Hⱼ⋯Hⱼ₊ₖ₋₁ = I − Y·T·Yᵀ` with `Y = [vⱼ … vⱼ₊ₖ₋₁]` (zero-padded above each reflector's
+    /// first row) and `T` upper triangular, built column by column from
+    /// `(I − YTYᵀ)(I − βvvᵀ) = I − [Y v]·[[T, −β·T·Yᵀv], [0, β]]·[Y v]ᵀ`. Applying a block is
+    /// then two matrix products, `W = T·(YᵀZ)` and `Z −= Y·W`, instead of `k` rank-1 updates.
+    fn apply_q(&self, z: &mut DMatrix<f64>) {
+        let m = self.store.nrows();
+        let steps = self.beta.len();
+        let l = z.ncols();
+        let store = self.store.as_slice();
+        let mut b0 = steps.div_ceil(WY_BLOCK) * WY_BLOCK;
+        while b0 > 0 {
+            b0 -= WY_BLOCK;
+            let k = WY_BLOCK.min(steps - b0);
+            let r0 = b0 + 1;
+            let rows = m - r0;
+            let mut y = DMatrix::<f64>::zeros(rows, k);
+            for t in 0..k {
+                let i = b0 + t;
+                y.column_mut(t).as_mut_slice()[t..]
+                    .copy_from_slice(&store[i * m + i + 1..(i + 1) * m]);
+            }
+            let mut tm = DMatrix::<f64>::zeros(k, k);
+            for t in 0..k {
+                let b = self.beta[b0 + t];
+                tm[(t, t)] = b;
+                if t > 0 && b != 0.0 {
+                    let ys = y.as_slice();
+                    let vt = &ys[t * rows + t..(t + 1) * rows];
+                    let u: Vec<f64> = (0..t)
+                        .map(|c| dot(&ys[c * rows + t..(c + 1) * rows], vt))
+                        .collect();
+                    for r in 0..t {
+                        let s: f64 = (r..t).map(|c| tm[(r, c)] * u[c]).sum();
+                        tm[(r, t)] = -b * s;
+                    }
+                }
+            }
+            let mut w = DMatrix::<f64>::zeros(k, l);
+            {
+                let zr = z.rows(r0, rows);
+                let yt = Strided::of(&y).t();
+                gemm(&mut w, 1.0, &yt.view(0, k, 0, rows), &zr, 0.0);
+            }
+            let tw = &tm * &w;
+            let mut zr = z.rows_mut(r0, rows);
+            gemm(&mut zr, -1.0, &y, &tw, 1.0);
+        }
+    }
+}
+
+/// `y += a·x` and, in the same pass, `Σ bₖ·wₖ` (`b` the column read, `w` the vector):
+/// the two halves of a symmetric matrix–vector product from its lower triangle.
+fn axpy_dot(b: &[f64], a: f64, y: &mut [f64], w: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let n = b.len();
+    let (b4, w4, y4) = (&b[..n / 4 * 4], &w[..n / 4 * 4], &mut y[..n / 4 * 4]);
+    for ((bc, wc), yc) in b4
+        .chunks_exact(4)
+        .zip(w4.chunks_exact(4))
+        .zip(y4.chunks_exact_mut(4))
+    {
+        for l in 0..4 {
+            yc[l] += a * bc[l];
+            acc[l] += bc[l] * wc[l];
+        }
+    }
+    let mut tail = 0.0;
+    for k in n / 4 * 4..n {
+        y[k] += a * b[k];
+        tail += b[k] * w[k];
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Solves `(T + σI)z = d` for the symmetric tridiagonal `T` (diagonal `a`, off-diagonal `e`)
+/// by LDLᵀ without pivoting (exact for a positive definite `T + σI`: every pivot is at least
+/// its smallest eigenvalue, `≥ σ` here). With the forward pivots
+/// `δ⁺₀ = a₀ + σ`, `δ⁺ᵢ = aᵢ + σ − e²ᵢ₋₁/δ⁺ᵢ₋₁` and the backward pivots
+/// `δ⁻ₘ₋₁ = aₘ₋₁ + σ`, `δ⁻ᵢ = aᵢ + σ − e²ᵢ/δ⁻ᵢ₊₁`, the diagonal of the inverse is
+/// `1/(δ⁺ᵢ + δ⁻ᵢ − aᵢ − σ)` (both Schur complements of entry i); its sum is returned when
+/// `trace` is set (else 0). `work` holds 2m values.
+fn tridiagonal_solve(
+    a: &[f64],
+    e: &[f64],
+    sigma: f64,
+    d: &[f64],
+    z: &mut [f64],
+    work: &mut [f64],
+    trace: bool,
+) -> Result<f64> {
+    let m = a.len();
+    // work[..m]: reciprocal forward pivots 1/δ⁺ᵢ (the back substitution multiplies);
+    // work[m..]: backward pivots δ⁻ᵢ.
+    let (inv, bwd) = work.split_at_mut(m);
+    let mut piv = a[0] + sigma;
+    inv[0] = 1.0 / piv;
+    z[0] = d[0];
+    let mut ok = piv > 0.0;
+    for i in 1..m {
+        let l = e[i - 1] * inv[i - 1];
+        piv = a[i] + sigma - l * e[i - 1];
+        ok &= piv > 0.0;
+        inv[i] = 1.0 / piv;
+        z[i] = d[i] - l * z[i - 1];
+    }
+    // A non-positive or NaN pivot: not numerically positive definite (NaN fails `> 0`).
+    if !ok || !piv.is_finite() {
+        return Err(Error::Singular {
+            what: "the tridiagonal form of XᵀX + nλI (or XXᵀ + nλI) has a non-positive pivot"
+                .into(),
+        });
+    }
+    z[m - 1] *= inv[m - 1];
+    for i in (0..m - 1).rev() {
+        z[i] = (z[i] - e[i] * z[i + 1]) * inv[i];
+    }
+    if !trace {
+        return Ok(0.0);
+    }
+    bwd[m - 1] = a[m - 1] + sigma;
+    for i in (0..m - 1).rev() {
+        bwd[i] = a[i] + sigma - e[i] * e[i] / bwd[i + 1];
+    }
+    // δ⁺ᵢ + δ⁻ᵢ − aᵢ − σ, with δ⁺ᵢ = 1/inv[i].
+    let mut tr = 0.0;
+    for i in 0..m {
+        tr += 1.0 / (1.0 / inv[i] + bwd[i] - a[i] - sigma);
+    }
+    Ok(tr)
+}
+
+/// The map `X → X̃` (centering, scaling, row weights) applied block by block, never to all
+/// of `X` at once.
+struct Transform {
+    means: Option<DVector<f64>>,
+    /// Column scales with 0 replaced by 1.
+    scales: Option<DVector<f64>>,
+    sqrt_w: Option<Vec<f64>>,
+    ybar: f64,
+}
+
+impl Transform {
+    fn new(design: &Design<'_>, intercept: bool, standardize: bool) -> Self {
+        let means = intercept.then(|| design.column_means());
+        let scales = standardize.then(|| {
+            design
+                .column_scales(intercept)
+                .map(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 })
+        });
+        let sqrt_w = design
+            .weights()
+            .map(|w| w.iter().map(|v| v.sqrt()).collect());
+        let y = design.y();
+        let ybar = if intercept {
+            design.weighted_mean(|i| y[i])
+        } else {
+            0.0
+        };
+        Transform {
+            means,
+            scales,
+            sqrt_w,
+            ybar,
+        }
+    }
+
+    fn identity(&self) -> bool {
+        self.means.is_none() && self.scales.is_none() && self.sqrt_w.is_none()
+    }
+
+    #[inline]
+    fn row_weight(&self, i: usize) -> f64 {
+        self.sqrt_w.as_ref().map_or(1.0, |w| w[i])
+    }
+
+    /// Writes `X̃[r0..r0+nr, c0..c0+nc]` into `out` (column-major, nr × nc).
+    fn fill(&self, x: &DMatrix<f64>, r0: usize, nr: usize, c0: usize, nc: usize, out: &mut [f64]) {
+        for jj in 0..nc {
+            let j = c0 + jj;
+            let m = self.means.as_ref().map_or(0.0, |m| m[j]);
+            let inv_s = self.scales.as_ref().map_or(1.0, |s| 1.0 / s[j]);
+            let n = x.nrows();
+            let src = &x.as_slice()[j * n + r0..j * n + r0 + nr];
+            let dst = &mut out[jj * nr..(jj + 1) * nr];
+            match &self.sqrt_w {
+                None => {
+                    for (o, &v) in dst.iter_mut().zip(src) {
+                        *o = (v - m) * inv_s;
+                    }
+                }
+                Some(w) => {
+                    for ((o, &v), &wi) in dst.iter_mut().zip(src).zip(&w[r0..r0 + nr]) {
+                        *o = wi * (v - m) * inv_s;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A full copy of `X̃` (the SVD form).
+    fn copy(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        let (n, p) = x.shape();
+        let mut out = vec![0.0; n * p];
+        self.fill(x, 0, n, 0, p, &mut out);
+        DMatrix::from_vec(n, p, out)
+    }
+
+    /// `(X̃ᵀX̃, X̃ᵀỹ)`, accumulated over blocks of rows.
+    fn gram(&self, x: &DMatrix<f64>, y_tilde: &DVector<f64>) -> (DMatrix<f64>, DVector<f64>) {
+        let (n, p) = x.shape();
+        let mut g = DMatrix::<f64>::zeros(p, p);
+        if self.identity() {
+            add_gram(&mut g, &Strided::of(x));
+            mirror_upper(&mut g);
+            return (g, x.tr_mul(y_tilde));
+        }
+        let rows = (BLOCK_VALUES / p).max(64).min(n);
+        let mut buf = vec![0.0; rows * p];
+        let mut c = DVector::<f64>::zeros(p);
+        let mut r0 = 0;
+        while r0 < n {
+            let nr = rows.min(n - r0);
+            let block = &mut buf[..nr * p];
+            self.fill(x, r0, nr, 0, p, block);
+            let z = Strided::new(block, nr, p, 1, nr);
+            add_gram(&mut g, &z);
+            let yb = &y_tilde.as_slice()[r0..r0 + nr];
+            for (j, cj) in c.iter_mut().enumerate() {
+                *cj += dot(&block[j * nr..(j + 1) * nr], yb);
+            }
+            r0 += nr;
+        }
+        mirror_upper(&mut g);
+        (g, c)
+    }
+
+    /// `(X̃X̃ᵀ, X̃ᵀỹ)`, accumulated over blocks of columns.
+    fn kernel(&self, x: &DMatrix<f64>, y_tilde: &DVector<f64>) -> (DMatrix<f64>, DVector<f64>) {
+        let (n, p) = x.shape();
+        let mut k = DMatrix::<f64>::zeros(n, n);
+        if self.identity() {
+            add_gram(&mut k, &Strided::of(x).t());
+            mirror_upper(&mut k);
+            return (k, x.tr_mul(y_tilde));
+        }
+        let cols = (BLOCK_VALUES / n).clamp(1, p);
+        let mut buf = vec![0.0; n * cols];
+        let mut c = DVector::<f64>::zeros(p);
+        let mut c0 = 0;
+        while c0 < p {
+            let nc = cols.min(p - c0);
+            let block = &mut buf[..n * nc];
+            self.fill(x, 0, n, c0, nc, block);
+            let z = Strided::new(block, n, nc, 1, n);
+            add_gram(&mut k, &z.t());
+            for jj in 0..nc {
+                c[c0 + jj] = dot(&block[jj * n..(jj + 1) * n], y_tilde.as_slice());
+            }
+            c0 += nc;
+        }
+        mirror_upper(&mut k);
+        (k, c)
+    }
+
+    /// `X̃ᵀA` (p × L) for an n × L matrix `A`.
+    fn xt_times(&self, x: &DMatrix<f64>, a: &DMatrix<f64>) -> DMatrix<f64> {
+        let (n, p) = x.shape();
+        let l = a.ncols();
+        let mut out = DMatrix::<f64>::zeros(p, l);
+        if self.identity() {
+            gemm(&mut out, 1.0, &Strided::of(x).t().view(0, p, 0, n), a, 0.0);
+            return out;
+        }
+        let cols = (BLOCK_VALUES / n).clamp(1, p);
+        let mut buf = vec![0.0; n * cols];
+        let mut c0 = 0;
+        while c0 < p {
+            let nc = cols.min(p - c0);
+            let block = &mut buf[..n * nc];
+            self.fill(x, 0, n, c0, nc, block);
+            let z = Strided::new(block, n, nc, 1, n);
+            let mut ob = out.rows_mut(c0, nc);
+            gemm(&mut ob, 1.0, &z.t().view(0, nc, 0, n), a, 0.0);
+            c0 += nc;
+        }
+        out
+    }
+}
+
+/// `Σ aᵢbᵢ` with four partial sums (vectorizable).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// A matrix laid out in a slice with arbitrary strides: element `(i, j)` at
+/// `i·rs + j·cs`. Lets a transpose be a view (for nalgebra's `gemm`, which hands strides to
+/// `matrixmultiply`) instead of a copy.
+#[derive(Clone, Copy)]
+struct Strided<'a> {
+    data: &'a [f64],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> Strided<'a> {
+    fn new(data: &'a [f64], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+        Strided {
+            data,
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+    fn of(x: &'a DMatrix<f64>) -> Self {
+        Strided::new(x.as_slice(), x.nrows(), x.ncols(), 1, x.nrows())
+    }
+    fn t(self) -> Self {
+        Strided::new(self.data, self.cols, self.rows, self.cs, self.rs)
+    }
+    /// The `nr × nc` block at `(r0, c0)` (both > 0).
+    fn view(&self, r0: usize, nr: usize, c0: usize, nc: usize) -> StridedView<'a> {
+        let start = r0 * self.rs + c0 * self.cs;
+        StridedView::from_slice_with_strides(&self.data[start..], nr, nc, self.rs, self.cs)
+    }
+}
+
+/// `C += AᵀA` on the tiles of `C` on and above the diagonal (`C` is k × k for `A` rows × k):
+/// one matrix product per tile row, about `(t+1)/(2t)` of the full product's flops for `t`
+/// tiles. The strictly lower tiles are left as they were ([`mirror_upper`] completes `C`).
+fn add_gram(c: &mut DMatrix<f64>, a: &Strided<'_>) {
+    let k = a.cols;
+    if a.rows == 0 {
+        return;
+    }
+    let at = a.t();
+    let mut i0 = 0;
+    while i0 < k {
+        let bi = TILE.min(k - i0);
+        let lhs = at.view(i0, bi, 0, a.rows);
+        let rhs = a.view(0, a.rows, i0, k - i0);
+        let mut cv = c.view_mut((i0, i0), (bi, k - i0));
+        gemm(&mut cv, 1.0, &lhs, &rhs, 1.0);
+        i0 += bi;
+    }
+}
+
+/// `C = α·A·B + β·C` through nalgebra's `gemm` (which hands the strides to `matrixmultiply`)
+/// when every dimension exceeds 5, else by a plain bounds-checked loop. nalgebra 0.34 takes
+/// its `gemv` fallback for products with a dimension ≤ 5, and that fallback reads and writes
+/// out of bounds for views whose row stride is not 1 (`axcpy` iterates over the view's
+/// memory span instead of its length), so it must not see the transposed views used here.
+fn gemm<SC, SA, SB>(
+    c: &mut Matrix<f64, Dyn, Dyn, SC>,
+    alpha: f64,
+    a: &Matrix<f64, Dyn, Dyn, SA>,
+    b: &Matrix<f64, Dyn, Dyn, SB>,
+    beta: f64,
+) where
+    SC: StorageMut<f64, Dyn, Dyn>,
+    SA: Storage<f64, Dyn, Dyn>,
+    SB: Storage<f64, Dyn, Dyn>,
+{
+    let (m, k) = a.shape();
+    let n = b.ncols();
+    assert!(
+        b.nrows() == k && c.shape() == (m, n),
+        "internal: gemm dimensions"
+    );
+    if m > 5 && n > 5 && k > 5 {
+        c.gemm(alpha, a, b, beta);
+        return;
+    }
+    for j in 0..n {
+        for i in 0..m {
+            let mut sum = 0.0;
+            for l in 0..k {
+                sum += a[(i, l)] * b[(l, j)];
+            }
+            c[(i, j)] = if beta == 0.0 {
+                alpha * sum
+            } else {
+                alpha * sum + beta * c[(i, j)]
+            };
+        }
+    }
+}
+
+/// Copies the upper triangle of a square matrix onto its lower triangle.
+fn mirror_upper(c: &mut DMatrix<f64>) {
+    let k = c.nrows();
+    for j in 0..k {
+        for i in 0..j {
+            c[(j, i)] = c[(i, j)];
+        }
+    }
+}
+
+/// A fitted ridge path: one exact MAP per grid point, in grid order (decreasing λ).
+#[derive(Debug, Clone)]
+pub struct RidgePathFit {
+    lambdas: Vec<f64>,
+    lambda_max: f64,
+    coefficients: DMatrix<f64>,
+    intercepts: Vec<f64>,
+    effective_df: Option<Vec<f64>>,
+    factorization: Factorization,
+    weight_sum: f64,
+    has_intercept: bool,
+    standardized: bool,
+}
+
+impl RidgePathFit {
+    /// Number of grid points.
+    pub fn len(&self) -> usize {
+        self.lambdas.len()
+    }
+    /// Whether the grid is empty (never, for a successful fit).
+    pub fn is_empty(&self) -> bool {
+        self.lambdas.is_empty()
+    }
+    /// The grid, decreasing.
+    pub fn lambdas(&self) -> &[f64] {
+        &self.lambdas
+    }
+    /// λ of point `k`.
+    pub fn lambda(&self, k: usize) -> f64 {
+        self.lambdas[k]
+    }
+    /// λ_max of the generated grid (computed for user grids too).
+    pub fn lambda_max(&self) -> f64 {
+        self.lambda_max
+    }
+    /// Coefficients, `p × L`, on the original scale of `X`; column k is point k.
+    pub fn coefficient_matrix(&self) -> &DMatrix<f64> {
+        &self.coefficients
+    }
+    /// Coefficients of point `k`.
+    pub fn coefficients(&self, k: usize) -> DVectorView<'_, f64> {
+        self.coefficients.column(k)
+    }
+    /// Intercept of point `k` (0 without an intercept).
+    pub fn intercept(&self, k: usize) -> f64 {
+        self.intercepts[k]
+    }
+    /// All intercepts.
+    pub fn intercepts(&self) -> &[f64] {
+        &self.intercepts
+    }
+    /// Effective degrees of freedom `tr(X̃(X̃ᵀX̃ + nλI)⁻¹X̃ᵀ)` at every point (the intercept not
+    /// counted), unless turned off with [`RidgePath::degrees_of_freedom`].
+    pub fn effective_df(&self) -> Option<&[f64]> {
+        self.effective_df.as_deref()
+    }
+    /// The factorization used.
+    pub fn factorization(&self) -> Factorization {
+        self.factorization
+    }
+    /// `n` of the objective: the sum of the observation weights.
+    pub fn weight_sum(&self) -> f64 {
+        self.weight_sum
+    }
+    /// Whether an intercept was fitted.
+    pub fn has_intercept(&self) -> bool {
+        self.has_intercept
+    }
+    /// Whether the penalty applied to standardized coefficients.
+    pub fn standardized(&self) -> bool {
+        self.standardized
+    }
+    /// The scale τ of the Gaussian prior on each (standardized, if standardizing)
+    /// coefficient that point `k` is the MAP of, for noise variance `sigma2`:
+    /// `τ = sqrt(σ²/(n·λ))`.
+    ///
+    /// # Errors
+    /// `sigma2` not finite and > 0.
+    pub fn gaussian_scale(&self, k: usize, sigma2: f64) -> Result<f64> {
+        let sigma2 = check_positive("sigma2", sigma2)?;
+        Ok((sigma2 / (self.weight_sum * self.lambdas[k])).sqrt())
+    }
+    /// Predictions `Xw + b` of point `k` for new rows.
+    ///
+    /// # Errors
+    /// Wrong number of columns or non-finite `x`.
+    pub fn predict(&self, x: &DMatrix<f64>, k: usize) -> Result<DVector<f64>> {
+        let w = self.coefficients.column(k).into_owned();
+        crate::design::linear_predictor(x, &w, self.intercepts[k])
+    }
+}
