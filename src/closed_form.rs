@@ -7,7 +7,7 @@
 //! is `λ = σ²/τ²`; a Laplace prior of scale `b` is `α = σ²/b`.
 
 use crate::error::{check_non_negative, Error, Result};
-use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn, SymmetricEigen};
 
 /// The soft-threshold `S(z, γ) = sign(z)·max(|z| − γ, 0)`: the proximal operator of `γ|·|`,
 /// and the lasso solution for an orthonormal design (`w = S(Xᵀy, α)`).
@@ -34,6 +34,15 @@ fn check_xy(x: &DMatrix<f64>, y: &DVector<f64>) -> Result<()> {
 }
 
 fn cholesky_solve(a: DMatrix<f64>, b: &DVector<f64>, what: &str) -> Result<DVector<f64>> {
+    Ok(checked_cholesky(a, what)?.solve(b))
+}
+
+/// The Cholesky factor of a symmetric matrix that is numerically positive definite: every
+/// pivot² above `1e-13·k` times the largest diagonal entry (`k` the size).
+///
+/// # Errors
+/// [`Error::Singular`] naming `what` otherwise.
+pub(crate) fn checked_cholesky(a: DMatrix<f64>, what: &str) -> Result<Cholesky<f64, Dyn>> {
     // Reject numerically singular systems: a tiny pivot relative to the diagonal.
     let scale = a.diagonal().iter().fold(0.0f64, |m, &d| m.max(d.abs()));
     let chol = a
@@ -45,7 +54,13 @@ fn cholesky_solve(a: DMatrix<f64>, b: &DVector<f64>, what: &str) -> Result<DVect
     if min_pivot.is_nan() || min_pivot * min_pivot <= floor {
         return Err(Error::Singular { what: what.into() });
     }
-    Ok(chol.solve(b))
+    Ok(chol)
+}
+
+/// Iteration cap of the eigen- and singular value decompositions (nalgebra's default is none,
+/// and its iteration can stall on matrices whose entries span hundreds of orders of magnitude).
+fn decomposition_max_iters(dim: usize) -> usize {
+    10_000 + 1_000 * dim
 }
 
 /// Ridge regression `w = (XᵀX + λI)⁻¹Xᵀy` by Cholesky (no intercept).
@@ -149,7 +164,9 @@ pub fn diagonal_hessian_l1(
 /// solution, `w̃` is the ridge solution.
 ///
 /// # Errors
-/// Shape mismatch, `α < 0`, or `H` not symmetric positive semi-definite with `λᵢ + α > 0`.
+/// Shape mismatch, `α < 0`, or `H` not symmetric positive semi-definite with `λᵢ + α > 0`;
+/// [`Error::Solver`] if the eigen-decomposition breaks down (entries spanning hundreds of
+/// orders of magnitude).
 pub fn eigen_shrinkage(
     h: &DMatrix<f64>,
     w_star: &DVector<f64>,
@@ -181,16 +198,37 @@ pub fn shrinkage_factors(h: &DMatrix<f64>, alpha: f64) -> Result<(DMatrix<f64>, 
         });
     }
     crate::design::check_finite_matrix("Hessian", h)?;
-    let eig = SymmetricEigen::new(h.clone());
+    // The decomposition of H/m (m its largest entry) has the same eigenvectors and
+    // eigenvalues λᵢ/m, and cannot overflow for entries near f64::MAX; the factor is then
+    // (λᵢ/m)/((λᵢ/m) + α/m).
+    let m = h.amax();
+    let m = if m > 0.0 { m } else { 1.0 };
+    // nalgebra's iteration can break down (or, without a cap, loop forever) on entries
+    // spanning hundreds of orders of magnitude: capped, and checked.
+    let eig = SymmetricEigen::try_new(h / m, f64::EPSILON, decomposition_max_iters(h.nrows()))
+        .filter(|e| {
+            e.eigenvalues
+                .iter()
+                .chain(e.eigenvectors.iter())
+                .all(|a| a.is_finite())
+        });
+    let Some(eig) = eig else {
+        return Err(Error::Solver(
+            "the symmetric eigen-decomposition of H produced non-finite values (its entries \
+             span too many orders of magnitude); rescale the problem"
+                .into(),
+        ));
+    };
     let mut f = DVector::zeros(h.nrows());
     for (i, &l) in eig.eigenvalues.iter().enumerate() {
         let l = l.max(0.0);
-        if l + alpha <= 0.0 {
+        let a = alpha / m;
+        if l + a <= 0.0 {
             return Err(Error::Singular {
                 what: "H + αI has a zero eigenvalue".into(),
             });
         }
-        f[i] = l / (l + alpha);
+        f[i] = l / (l + a);
     }
     Ok((eig.eigenvectors, f))
 }
@@ -200,20 +238,41 @@ pub fn shrinkage_factors(h: &DMatrix<f64>, alpha: f64) -> Result<(DMatrix<f64>, 
 /// `p` at λ = 0 (full column rank) and → 0 as λ → ∞.
 ///
 /// # Errors
-/// Empty or non-finite `X`, `λ < 0`.
+/// Empty or non-finite `X`, `λ < 0`; [`Error::Solver`] if the singular value decomposition
+/// breaks down (entries spanning hundreds of orders of magnitude).
 pub fn effective_degrees_of_freedom(x: &DMatrix<f64>, lambda: f64) -> Result<f64> {
     let lambda = check_non_negative("lambda", lambda)?;
     if x.nrows() == 0 || x.ncols() == 0 {
         return Err(Error::EmptyData { what: "x" });
     }
     crate::design::check_finite_matrix("x", x)?;
-    let sv = x.clone().svd(false, false).singular_values;
+    // Singular values of X/m (m its largest entry), so that neither the decomposition nor
+    // dᵢ² overflows: dᵢ²/(dᵢ² + λ) = sᵢ²/(sᵢ² + λ/m²) with sᵢ = dᵢ/m.
+    let m = x.amax();
+    let m = if m > 0.0 { m } else { 1.0 };
+    let sv = (x / m)
+        .try_svd(
+            false,
+            false,
+            f64::EPSILON,
+            decomposition_max_iters(x.ncols().max(x.nrows())),
+        )
+        .map(|s| s.singular_values)
+        .filter(|sv| sv.iter().all(|d| d.is_finite()));
+    let Some(sv) = sv else {
+        return Err(Error::Solver(
+            "the singular value decomposition of X produced non-finite values (its entries \
+             span too many orders of magnitude); rescale the problem"
+                .into(),
+        ));
+    };
+    let lam = lambda / m / m;
     Ok(sv
         .iter()
         .map(|&d| {
             let d2 = d * d;
-            if d2 + lambda > 0.0 {
-                d2 / (d2 + lambda)
+            if d2 + lam > 0.0 {
+                d2 / (d2 + lam)
             } else {
                 0.0
             }
@@ -232,19 +291,17 @@ pub(crate) fn weighted_ridge(
     intercept: bool,
 ) -> Result<(DVector<f64>, f64)> {
     let (n, p) = (design.n(), design.p());
-    let sw = design.weight_sum();
     let xbar = if intercept {
         design.column_means()
     } else {
         DVector::zeros(p)
     };
-    let mut ybar = 0.0;
-    if intercept {
-        ybar = (0..n)
-            .map(|i| design.weight(i) * (design.y()[i] - design.offset_at(i)))
-            .sum::<f64>()
-            / sw;
-    }
+    let ybar = if intercept {
+        // Exact for a constant response, which then centers to exact zeros.
+        design.weighted_mean(|i| design.y()[i] - design.offset_at(i))
+    } else {
+        0.0
+    };
     // X̃ = √v (X − x̄), ỹ = √v (y − o − ȳ)
     let mut xt = design.x().clone();
     for (j, mut c) in xt.column_iter_mut().enumerate() {

@@ -1,6 +1,18 @@
 //! How converged a fit is: every fit carries one [`Convergence`].
 
+use nalgebra::DVector;
 use std::fmt;
+
+/// The Euclidean norm `‖v‖₂` computed as `m·‖v/m‖₂` with `m = max|vᵢ|`, so that entries
+/// near 1e300 (whose squares overflow) still give a finite norm.
+pub(crate) fn stable_norm(v: &DVector<f64>) -> f64 {
+    let m = v.amax();
+    if m > 0.0 && m.is_finite() {
+        m * (v / m).norm()
+    } else {
+        v.norm()
+    }
+}
 
 /// The quantity a solver's stopping rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -177,12 +177,28 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
         };
         let method = self.resolved_method(p);
         // With standardization every method works on a scaled copy of X (the prior then
-        // applies to the scaled coefficients); results are mapped back below.
+        // applies to the scaled coefficients); results are mapped back below. A column of
+        // scale 0 is constant (all zero without an intercept): with an intercept it only
+        // repeats the intercept's direction, `b + c·w_j = (b + c·w_j) + 0·w_j`, so it is
+        // zeroed in the copy — only the prior then determines w_j (exactly 0 for a prior
+        // centred at 0, whatever the solver) — and the intercept is mapped back as `b − c·w_j`.
+        let constants: Vec<(usize, f64)> = match &scales {
+            Some(s) if self.intercept => {
+                let means = design.column_means();
+                (0..p)
+                    .filter(|&j| s[j] == 0.0)
+                    .map(|j| (j, means[j]))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         let scaled_x = scales.as_ref().map(|s| {
             let mut xs = x.clone();
             for (j, mut c) in xs.column_iter_mut().enumerate() {
                 if s[j] > 0.0 {
                     c /= s[j];
+                } else {
+                    c.fill(0.0);
                 }
             }
             xs
@@ -249,6 +265,7 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
             }
         };
         proximal_newton::check_mode_exists(&problem, &theta_work)?;
+        check_unique(&problem, &theta_work)?;
         if !convergence.converged && !self.allow_unconverged {
             return Err(Error::NotConverged {
                 solver: method.name(),
@@ -260,8 +277,11 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
         }
         let ln_posterior = problem.ln_posterior(&theta_work);
         let objective = problem.objective(&theta_work);
-        let (w_work, b) = problem.split(&theta_work);
+        let (w_work, mut b) = problem.split(&theta_work);
         let mut coefficients = DVector::from_column_slice(w_work);
+        for &(j, c) in &constants {
+            b -= c * coefficients[j];
+        }
         if let Some(s) = &scales {
             for j in 0..p {
                 if s[j] > 0.0 {
@@ -326,16 +346,16 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
             theta[p] = b;
         }
         let g = problem.cost_gradient(&theta)?;
-        let scale = problem
-            .data_gradient(&DVector::zeros(problem.n_params()))
-            .norm()
-            .max(f64::MIN_POSITIVE);
+        let scale = crate::convergence::stable_norm(
+            &problem.data_gradient(&DVector::zeros(problem.n_params())),
+        )
+        .max(f64::MIN_POSITIVE);
         Ok((
             theta,
             Convergence {
                 converged: true,
                 measure: Measure::ClosedFormResidual,
-                value: g.norm() / scale,
+                value: crate::convergence::stable_norm(&g) / scale,
                 tolerance: f64::INFINITY,
                 kkt_violation: g.amax(),
                 iterations: 1,
@@ -383,6 +403,46 @@ impl<L: Likelihood, P: Prior> Map<L, P> {
             },
         ))
     }
+}
+
+/// Largest number of unpenalized parameters [`check_unique`] factorizes (beyond it the check
+/// is skipped: the closed form and the solvers' own failures remain).
+const UNIQUENESS_CHECK_MAX: usize = 2000;
+
+/// The MAP is unique along the parameters the prior leaves unpenalized (the flat prior,
+/// penalty factor 0, the intercept) only if the data term curves in every direction of
+/// them: the Hessian of the negative log-likelihood restricted to them, `X_Uᵀ D X_U` with
+/// `D = diag(vᵢ ℓ″(ηᵢ)) > 0`, must be positive definite, i.e. `X_U` (with the column of
+/// ones) of full column rank on the rows of positive weight. Otherwise a whole line of
+/// parameters is optimal and any solver's answer is one arbitrary point of it: the flat
+/// prior on a rank-deficient design is [`Error::Singular`] (the closed form's error) for every
+/// solver. Priors without an elastic form are not checked.
+fn check_unique<L: Likelihood, P: Prior>(
+    problem: &MapProblem<'_, L, P>,
+    theta: &DVector<f64>,
+) -> Result<()> {
+    let p = problem.design().p();
+    let Some(el) = problem.prior().elastic(p) else {
+        return Ok(());
+    };
+    let mut free: Vec<usize> = (0..p)
+        .filter(|&j| el.l1[j] == 0.0 && el.l2[j] == 0.0)
+        .collect();
+    if free.is_empty() || free.len() >= UNIQUENESS_CHECK_MAX {
+        return Ok(());
+    }
+    if problem.has_intercept() {
+        free.push(p);
+    }
+    let h = problem.cost_hessian(theta)?;
+    let k = free.len();
+    let block = DMatrix::from_fn(k, k, |a, b| h[(free[a], free[b])]);
+    crate::closed_form::checked_cholesky(
+        block,
+        "the Hessian of the likelihood in the unpenalized coefficients (collinear columns, \
+         or more unpenalized coefficients than observations)",
+    )
+    .map(|_| ())
 }
 
 fn unreachable_auto() -> Result<(DVector<f64>, Convergence)> {

@@ -239,6 +239,10 @@ pub(crate) fn glm_nll_gradient<L: Likelihood>(
             eta += x[(i, j)] * wj;
         }
         let v = design.weight(i);
+        if v == 0.0 {
+            // Absent, even if its terms are infinite (0·∞ would be NaN).
+            continue;
+        }
         total += v * likelihood.nll(y[i], eta);
         let d = v * likelihood.nll_derivative(y[i], eta);
         for (j, gj) in grad[..p].iter_mut().enumerate() {

@@ -104,9 +104,9 @@ pub(crate) struct SmoothOutcome {
 }
 
 fn reference_gradient<L: Likelihood, P: Prior>(problem: &MapProblem<'_, L, P>) -> f64 {
-    let g0 = problem
-        .data_gradient(&DVector::zeros(problem.n_params()))
-        .norm();
+    let g0 = crate::convergence::stable_norm(
+        &problem.data_gradient(&DVector::zeros(problem.n_params())),
+    );
     if g0 > 0.0 && g0.is_finite() {
         g0
     } else {
@@ -122,7 +122,7 @@ fn finish<L: Likelihood, P: Prior>(
     scale: f64,
 ) -> Result<SmoothOutcome> {
     let g = problem.cost_gradient(&theta)?;
-    let rel = g.norm() / scale;
+    let rel = crate::convergence::stable_norm(&g) / scale;
     Ok(SmoothOutcome {
         convergence: Convergence {
             converged: rel <= rel_tol,
@@ -223,7 +223,8 @@ pub(crate) fn lbfgs<L: Likelihood, P: Prior>(
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(rel_tol * scale)?
         .with_tolerance_cost(f64::MIN_POSITIVE)?;
-    let res = Executor::new(problem.clone(), solver)
+    let budgeted = Budgeted::new(problem.clone(), evaluation_budget(max_iters));
+    let res = Executor::new(budgeted, solver)
         .configure(|s| s.param(theta0).max_iters(max_iters))
         .ctrlc(false)
         .timer(false)
@@ -246,6 +247,76 @@ pub(crate) fn lbfgs<L: Likelihood, P: Prior>(
     newton_polish(problem, out, rel_tol, scale)
 }
 
+/// A problem whose cost and gradient evaluations are counted against a budget shared by every
+/// clone (argmin's L-BFGS clones the problem into its line search). argmin runs the
+/// Moré–Thuente line search without an iteration cap, and on costs it cannot bracket (NaN or
+/// infinite values from overflowing data, or an unresolvable minimum) it never returns; the
+/// budget turns that into an error instead of a hang.
+#[derive(Debug, Clone)]
+struct Budgeted<P> {
+    inner: P,
+    left: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<P> Budgeted<P> {
+    fn new(inner: P, evaluations: u64) -> Self {
+        Budgeted {
+            inner,
+            left: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(evaluations)),
+        }
+    }
+
+    fn spend(&self) -> std::result::Result<(), argmin::core::Error> {
+        use std::sync::atomic::Ordering;
+        let ok = self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok();
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Solver(
+                "the L-BFGS line search (argmin Moré–Thuente) used up its evaluation budget \
+                 without finding an acceptable step (non-finite or unresolvable costs, e.g. \
+                 from data spanning hundreds of orders of magnitude)"
+                    .into(),
+            )
+            .into())
+        }
+    }
+}
+
+/// Cost and gradient evaluations allowed per outer iteration of L-BFGS (a Moré–Thuente line
+/// search normally needs a handful).
+const EVALUATIONS_PER_ITERATION: u64 = 100;
+
+fn evaluation_budget(max_iters: u64) -> u64 {
+    max_iters
+        .saturating_mul(EVALUATIONS_PER_ITERATION)
+        .saturating_add(1000)
+}
+
+impl<P: argmin::core::CostFunction> argmin::core::CostFunction for Budgeted<P> {
+    type Param = P::Param;
+    type Output = P::Output;
+    fn cost(&self, p: &Self::Param) -> std::result::Result<Self::Output, argmin::core::Error> {
+        self.spend()?;
+        self.inner.cost(p)
+    }
+}
+
+impl<P: argmin::core::Gradient> argmin::core::Gradient for Budgeted<P> {
+    type Param = P::Param;
+    type Gradient = P::Gradient;
+    fn gradient(
+        &self,
+        p: &Self::Param,
+    ) -> std::result::Result<Self::Gradient, argmin::core::Error> {
+        self.spend()?;
+        self.inner.gradient(p)
+    }
+}
+
 /// Largest number of parameters for which an unconverged L-BFGS run is finished with Newton
 /// steps (each forms the `n_params²` Hessian).
 const POLISH_MAX_PARAMS: usize = 2000;
@@ -265,7 +336,8 @@ pub(crate) fn owlqn<L: Likelihood, P: Prior>(
         .with_tolerance_grad(rel_tol * scale)?
         .with_tolerance_cost(f64::MIN_POSITIVE)? // stop on a stall, as in `lbfgs`
         .with_l1_regularization(l1)?;
-    let res = Executor::new(problem.clone(), solver)
+    let budgeted = Budgeted::new(problem.clone(), evaluation_budget(max_iters));
+    let res = Executor::new(budgeted, solver)
         .configure(|s| s.param(theta0).max_iters(max_iters))
         .ctrlc(false)
         .timer(false)
