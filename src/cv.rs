@@ -258,16 +258,17 @@ impl<L: Likelihood> CrossValidation<L> {
         let mut cvm = Vec::with_capacity(n_lambda);
         let mut cvsd = Vec::with_capacity(n_lambda);
         for l in 0..n_lambda {
-            let m = (0..k)
-                .map(|f| fold_weights[f] * fold_errors[(f, l)])
-                .sum::<f64>()
-                / wtot;
-            let v = (0..k)
-                .map(|f| fold_weights[f] * (fold_errors[(f, l)] - m).powi(2))
-                .sum::<f64>()
-                / wtot;
+            let errs: Vec<f64> = (0..k).map(|f| fold_errors[(f, l)]).collect();
+            if let Some(f) = errs.iter().position(|e| e.is_nan()) {
+                return Err(Error::Solver(format!(
+                    "cross-validation: the held-out {} of fold {f} at λ = {} is NaN",
+                    metric.name(),
+                    lambdas[l]
+                )));
+            }
+            let (m, sd) = weighted_mean_and_se(&errs, &fold_weights, wtot);
             cvm.push(m);
-            cvsd.push((v / (k as f64 - 1.0)).sqrt());
+            cvsd.push(sd);
         }
         // With a higher-is-better metric (AUC) the same rules apply to −cvm.
         let sign = if metric.higher_is_better() { -1.0 } else { 1.0 };
@@ -394,4 +395,27 @@ impl CvFit {
             self.path.intercept(self.index_1se),
         )
     }
+}
+
+/// `(cvm, cvsd)` of one λ from the fold errors `e_k` and fold weights `W_k` (module docs).
+/// The deviations are divided by the largest before squaring, so that representable fold
+/// errors give a representable standard error (1e300 squared would overflow); a fold error of
+/// +∞ (a held-out prediction whose square overflows) gives `cvm = cvsd = +∞`, not NaN.
+fn weighted_mean_and_se(errs: &[f64], weights: &[f64], wtot: f64) -> (f64, f64) {
+    let k = errs.len() as f64;
+    let m = errs.iter().zip(weights).map(|(e, w)| w * e).sum::<f64>() / wtot;
+    if !m.is_finite() {
+        return (m, f64::INFINITY);
+    }
+    let scale = errs.iter().fold(0.0f64, |a, e| a.max((e - m).abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return (m, if scale == 0.0 { 0.0 } else { f64::INFINITY });
+    }
+    let v = errs
+        .iter()
+        .zip(weights)
+        .map(|(e, w)| w * ((e - m) / scale).powi(2))
+        .sum::<f64>()
+        / wtot;
+    (m, scale * (v / (k - 1.0)).sqrt())
 }

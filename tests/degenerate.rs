@@ -810,11 +810,10 @@ fn a_single_observation() {
 }
 
 /// Coordinate descent's intercept for a constant response is the response itself and its
-/// slopes are exactly 0 (as the closed form's are): its working mean ȳ is computed as the rounded `Σvᵢyᵢ/Σvᵢ`
-/// (`CdEngine::new` in src/solve/coordinate.rs), which for y ≡ 3.7, n = 30 is 3.700000000000002.
-/// `Design::weighted_mean` returns the common value exactly.
+/// slopes are exactly 0 (as the closed form's are). A working mean ȳ computed as the rounded
+/// `Σvᵢyᵢ/Σvᵢ` would be 3.700000000000002 for y ≡ 3.7, n = 30, and leave rounding noise to fit;
+/// `CdEngine::new` takes it from `Design::weighted_mean`, which returns a common value exactly.
 #[test]
-#[ignore = "CdEngine::new (src/solve/coordinate.rs, being rewritten) computes ȳ as a rounded sum"]
 fn cd_intercept_of_constant_response_is_exact() {
     let x = normal_matrix(30, 4, 41);
     let y = DVector::from_element(30, 3.7);
@@ -849,11 +848,10 @@ fn cd_intercept_of_constant_response_is_exact() {
 
 /// A constant response has nothing for the penalized columns to explain: a generated path
 /// grid must either be refused (λ_max = 0, the documented `InvalidParameter`) or be all
-/// zeros. With y ≡ 3.7 (n = 30), the path centers y with the rounded mean 3.700000000000002,
-/// finds λ_max ≈ 4e-32 from the rounding residual and fits it (df = [0, 3, 4, 4, 4]); with
-/// y ≡ −1e150 the "coefficients" reach 1e117.
+/// zeros. Centering y ≡ 3.7 (n = 30) with the rounded mean 3.700000000000002 would give
+/// λ_max ≈ 4e-32 from the rounding residual and a path fitting it (df = [0, 3, 4, 4, 4]); with
+/// y ≡ −1e150 the "coefficients" reached 1e117.
 #[test]
-#[ignore = "CdEngine::new (src/solve/coordinate.rs, being rewritten) centers y with a rounded mean; Path::fit then fits the rounding residual"]
 fn path_on_constant_response_does_not_fit_rounding_noise() {
     let n = 30;
     let x = normal_matrix(n, 4, 41);

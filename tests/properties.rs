@@ -1486,7 +1486,6 @@ fn likelihood_values_are_never_nan_and_finite_in_range() {
 /// gives `cvsd = +∞` although every fold error and cvm are finite. Scaling the deviations by
 /// the largest before squaring would keep it finite (as `Design::column_scales` does).
 #[test]
-#[ignore = "src/cv.rs (being rewritten by another engineer) squares fold errors without scaling"]
 fn cv_statistics_overflow_on_huge_held_out_errors() {
     let x = DMatrix::from_column_slice(8, 1, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 1e150]);
     let y = DVector::from_column_slice(&[1.1, 1.9, 3.2, 3.9, 5.1, 6.0, 7.1, 0.5]);

@@ -514,7 +514,10 @@ fn shapes_and_empty_inputs_in_paths_cv_and_prediction() {
         .unwrap();
     assert!(matches!(
         path.predict(&x, path.len()),
-        Err(Error::DimensionMismatch { .. })
+        Err(Error::InvalidParameter {
+            name: "path index",
+            ..
+        })
     ));
     // Prediction on zero rows is an empty prediction, not an error.
     assert_eq!(fit.predict(&DMatrix::zeros(0, 3)).unwrap().len(), 0);

@@ -214,17 +214,15 @@ impl CdEngine {
         covariance: Option<bool>,
     ) -> Self {
         let (n, p) = (design.n(), design.p());
-        let sw = design.weight_sum();
         let xbar: Vec<f64> = if intercept {
             design.column_means().iter().copied().collect()
         } else {
             vec![0.0; p]
         };
+        // `weighted_mean` returns a constant response exactly (a rounded Σvᵢyᵢ/Σvᵢ would leave
+        // a residual of rounding noise for the slopes to fit).
         let ybar = if intercept {
-            (0..n)
-                .map(|i| design.weight(i) * (design.y()[i] - design.offset_at(i)))
-                .sum::<f64>()
-                / sw
+            design.weighted_mean(|i| design.y()[i] - design.offset_at(i))
         } else {
             0.0
         };

@@ -9,6 +9,9 @@
 //!    `f(θ + Δ) ≈ ½ Σᵢ aᵢ·(zᵢ − xᵢᵀw′ − b′)²` at `θ′ = θ + Δ`;
 //! 2. minimizes `½ Σᵢ aᵢ(zᵢ − xᵢᵀw′ − b′)² + pen(w′)` by coordinate descent
 //!    ([`CdEngine`] on the design `(X, z)` with weights `a`, σ² = 1), warm-started at `w`;
+//!    on a warm-started path point ([`ProximalNewton::with_screening`]) only the working set
+//!    moves — non-zero and unpenalized coordinates, KKT violators and the strong rule's
+//!    survivors — so the weighted design is built for those columns alone;
 //!    the subproblem is solved to a KKT violation `≤ scale·clamp(0.1·r², 0.1·tol, 10⁻³)`,
 //!    with `r` the current relative KKT violation (inexact early, exact at the end);
 //! 3. backtracks along `Δ = θ′ − θ` (halving `t`) until the true objective decreases enough:
@@ -145,11 +148,11 @@ impl ProximalNewton {
     /// Screens the subproblems with the sequential strong rule (Tibshirani et al. 2012):
     /// coordinate `j` enters the coordinate-descent working set when `|∇_j f(θ)| ≥ 2·l1_j −
     /// l1_prev_j`, where `l1_prev` are the L1 weights (sum units, as [`ElasticPenalty`]) of
-    /// the previous point of a path, or when it is non-zero or unpenalized. Every discarded
-    /// coordinate is checked against the subproblem's KKT conditions before the subproblem is
-    /// accepted (and added back if it violates them), and the outer stopping rule is the KKT
-    /// violation of the true problem over all coordinates: the screen changes the work done,
-    /// never the answer.
+    /// the previous point of a path, or when it is non-zero, unpenalized or violates its KKT
+    /// condition at θ. Each subproblem is built and solved on that working set only; the
+    /// outer stopping rule is the KKT violation of the true problem over all coordinates, and
+    /// a coordinate that violates it joins the next step's working set: the screen changes
+    /// the work done, never the answer.
     pub fn with_screening(mut self, l1_prev: Vec<f64>) -> Self {
         self.screen_prev = Some(l1_prev);
         self
@@ -274,23 +277,34 @@ fn outer_step<L: Likelihood, P: Prior>(
             "proximal Newton: the likelihood has no curvature at the current point".into(),
         ));
     }
-    let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&a)?;
+    // The subproblem runs on the working set only: on a warm-started path point that is the
+    // strong set, so the IRLS design copied for coordinate descent has |S| columns, not p.
+    // Coordinates outside it stay at 0; the true KKT check after the step covers all p, and
+    // any violator joins the next step's working set.
+    let cols: Option<Vec<usize>> = screen
+        .filter(|prev| prev.len() == p)
+        .map(|prev| working_set(pen, &theta.as_slice()[..p], g.as_slice(), prev))
+        // A working set of more than half the columns is solved on X itself: copying those
+        // columns first would double the memory for little saved work.
+        .filter(|c| 2 * c.len() <= p);
+    let x_sub;
+    let pen_sub;
+    let (x_work, pen_work, w_work): (&DMatrix<f64>, &ElasticPenalty, Vec<f64>) = match &cols {
+        Some(c) => {
+            x_sub = pb.design().x().select_columns(c.iter());
+            pen_sub = ElasticPenalty {
+                l1: c.iter().map(|&j| pen.l1[j]).collect(),
+                l2: c.iter().map(|&j| pen.l2[j]).collect(),
+            };
+            (&x_sub, &pen_sub, c.iter().map(|&j| theta[j]).collect())
+        }
+        None => (pb.design().x(), pen, theta.as_slice()[..p].to_vec()),
+    };
+    let design = Design::with_validated_x(x_work, &z)?.with_weights(&a)?;
     let mut engine = CdEngine::new(&design, pb.has_intercept(), None, covariance);
     engine.without_active_gram();
-    engine.set_penalty(pen, 1.0);
-    engine.set_working_coefficients(&theta.as_slice()[..p]);
-    if let Some(prev) = screen {
-        if prev.len() == p {
-            // The model's X̃ᵀr at θ is minus the true data gradient, centered:
-            // Σᵢ aᵢ(xᵢⱼ − x̄ⱼ)(zᵢ − xᵢᵀw) = −Σᵢ vᵢ(xᵢⱼ − x̄ⱼ)ℓ′ᵢ = −(g_j − x̄ⱼ·g_b), since
-            // aᵢ(zᵢ − xᵢᵀw − b) = −vᵢℓ′ᵢ and Σᵢ aᵢ(xᵢⱼ − x̄ⱼ) = 0.
-            let gb = if pb.has_intercept() { g[p] } else { 0.0 };
-            let xbar = engine.column_means();
-            let model_g: Vec<f64> = (0..p).map(|j| -(g[j] - xbar[j] * gb)).collect();
-            engine.set_gradient(&model_g);
-            engine.screen(Some(prev));
-        }
-    }
+    engine.set_penalty(pen_work, 1.0);
+    engine.set_working_coefficients(&w_work);
     // Mirrors the engine's own inner threshold (1e-14 of the null objective, tightened by
     // 1e-3 down to 1e-30 when a check fails on accuracy alone).
     let null = engine.null_objective().max(f64::MIN_POSITIVE);
@@ -311,7 +325,17 @@ fn outer_step<L: Likelihood, P: Prior>(
             break;
         }
     }
-    let (w_new, b_new) = engine.coefficients();
+    let (w_work_new, b_new) = engine.coefficients();
+    let w_new = match &cols {
+        Some(c) => {
+            let mut w = DVector::zeros(p);
+            for (k, &j) in c.iter().enumerate() {
+                w[j] = w_work_new[k];
+            }
+            w
+        }
+        None => w_work_new,
+    };
     let mut delta = DVector::zeros(theta.len());
     for j in 0..p {
         delta[j] = w_new[j] - theta[j];
@@ -373,6 +397,21 @@ fn outer_step<L: Likelihood, P: Prior>(
         sweeps,
         progress: false,
     })
+}
+
+/// The coordinates a Newton step at `w` may move, given the data gradient `g` at `w` and the
+/// previous point's L1 weights: every non-zero or unpenalized coordinate, every coordinate
+/// whose KKT condition fails at `w` (`|g_j| > l1_j`), and the survivors of the sequential
+/// strong rule `|g_j| ≥ 2·l1_j − l1_prev_j` (Tibshirani et al. 2012). A coordinate left out
+/// satisfies its KKT condition at `w`, so when the step is optimal on the working set it is
+/// optimal everywhere.
+fn working_set(pen: &ElasticPenalty, w: &[f64], g: &[f64], l1_prev: &[f64]) -> Vec<usize> {
+    (0..w.len())
+        .filter(|&j| {
+            let l1 = pen.l1[j];
+            w[j] != 0.0 || l1 == 0.0 || g[j].abs() >= (2.0 * l1 - l1_prev[j]).min(l1)
+        })
+        .collect()
 }
 
 impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for ProximalNewton {
