@@ -205,8 +205,8 @@ impl<'a> Design<'a> {
         self.weights.map_or(self.n() as f64, |w| w.sum())
     }
 
-    /// Weighted column means `x̄_j = Σ vᵢ xᵢⱼ / Σ vᵢ`, exact for a constant column (see
-    /// [`Design::weighted_mean`]).
+    /// Weighted column means `x̄_j = Σ vᵢ xᵢⱼ / Σ vᵢ`, exact for a constant column
+    /// (whose mean is returned as the constant itself, not a rounded sum over `n`).
     pub fn column_means(&self) -> DVector<f64> {
         let sw = self.weight_sum();
         DVector::from_iterator(

@@ -46,7 +46,7 @@ pub struct SavedCv {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedPath {
-    /// Always [`PATH_FORMAT`].
+    /// Always `"mapfit-path"`.
     pub format: String,
     /// [`VERSION`] when written.
     pub version: u32,

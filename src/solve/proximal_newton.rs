@@ -309,10 +309,16 @@ fn outer_step<L: Likelihood, P: Prior>(
     // 1e-3 down to 1e-30 when a check fails on accuracy alone).
     let null = engine.null_objective().max(f64::MIN_POSITIVE);
     let mut thresh = 1e-14 * null;
-    let mut sweeps = 0u64;
+    // `max_inner_sweeps` bounds every coordinate sweep of the subproblem (working-set and
+    // active-set sweeps alike, counted by the engine), so one outer step does bounded work
+    // however ill-conditioned the weighted least-squares problem is; an unfinished subproblem
+    // still gives a descent direction for the line search below.
     loop {
-        let full = engine.outer_iteration(10_000);
-        sweeps += 1;
+        let left = max_inner_sweeps.saturating_sub(engine.sweeps());
+        if left == 0 {
+            break;
+        }
+        let full = engine.outer_iteration(left.min(10_000));
         let c = engine.check();
         if c.strong_violations == 0 && c.kkt <= inner_tol_abs {
             break;
@@ -321,10 +327,8 @@ fn outer_step<L: Likelihood, P: Prior>(
             engine.tighten();
             thresh = (thresh * 1e-3).max(1e-30 * null);
         }
-        if sweeps >= max_inner_sweeps {
-            break;
-        }
     }
+    let sweeps = engine.sweeps();
     let (w_work_new, b_new) = engine.coefficients();
     let w_new = match &cols {
         Some(c) => {
