@@ -37,7 +37,8 @@ use crate::likelihood::Likelihood;
 use crate::objective::MapProblem;
 use crate::prior::{ElasticPenalty, Prior};
 use argmin::core::{IterState, Problem, Solver, State, TerminationReason, TerminationStatus, KV};
-use nalgebra::{DMatrix, DMatrixView, DVector};
+use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVector};
+use std::borrow::Cow;
 
 /// Argmin state used by mapfit's own solvers: θ as a `DVector`, the gradient slot unused.
 pub type CdState = IterState<DVector<f64>, DVector<f64>, (), (), (), f64>;
@@ -135,10 +136,12 @@ pub(crate) fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
 /// an axpy over a cached Gram column (covariance updates). Gram columns are computed in
 /// blocks: one cache-blocked matrix product for the whole working set when it is screened.
 #[derive(Debug, Clone)]
-pub struct CdEngine {
+pub struct CdEngine<'a> {
     n: usize,
     p: usize,
-    x: Vec<f64>,
+    /// `X̃`, borrowed from the caller's `X` when the transformation is the identity (no
+    /// weights, no centering, no scaling), else a transformed copy.
+    x: Cow<'a, [f64]>,
     y: Vec<f64>,
     xbar: Vec<f64>,
     ybar: f64,
@@ -201,14 +204,14 @@ pub struct Step {
     pub converged: bool,
 }
 
-impl CdEngine {
+impl<'a> CdEngine<'a> {
     /// Builds the working design for least squares on `(x, y)` with optional observation
     /// weights, an optional intercept (weighted centering) and optional column scales
     /// (standardization; a scale of 0 marks a constant column, kept at 0).
     ///
     /// `covariance`: `None` chooses covariance updates when `n ≥ 2p` and `p ≤ 3000`.
     pub fn new(
-        design: &Design<'_>,
+        design: &Design<'a>,
         intercept: bool,
         scales: Option<&[f64]>,
         covariance: Option<bool>,
@@ -234,27 +237,41 @@ impl CdEngine {
         let y: Vec<f64> = (0..n)
             .map(|i| sqrt_v[i] * (design.y()[i] - design.offset_at(i) - ybar))
             .collect();
-        // One pass over X: each working column is written, then its h_j and x̃_jᵀỹ are read
-        // while it is still in cache.
-        let mut x = vec![0.0; n * p];
-        let (mut h, mut xty) = (Vec::with_capacity(p), Vec::with_capacity(p));
         let xd = design.x().as_slice();
-        for j in 0..p {
-            let (m, s) = (xbar[j], scales[j]);
-            let src = &xd[j * n..(j + 1) * n];
-            let col = &mut x[j * n..(j + 1) * n];
-            if s == 1.0 {
-                for i in 0..n {
-                    col[i] = sqrt_v[i] * (src[i] - m);
-                }
-            } else {
-                for i in 0..n {
-                    col[i] = sqrt_v[i] * (src[i] - m) / s;
-                }
+        let (mut h, mut xty) = (Vec::with_capacity(p), Vec::with_capacity(p));
+        // Without weights, centering or scaling X̃ is X itself: borrowed, not copied, so the
+        // engine's memory is O(n + p) plus the Gram columns it caches (issue #9's budget).
+        let identity = sqrt_v.iter().all(|&v| v == 1.0)
+            && xbar.iter().all(|&m| m == 0.0)
+            && scales.iter().all(|&s| s == 1.0);
+        let x: Cow<'a, [f64]> = if identity {
+            for col in xd.chunks_exact(n.max(1)).take(p) {
+                h.push(dot(col, col));
+                xty.push(dot(col, &y));
             }
-            h.push(dot(col, col));
-            xty.push(dot(col, &y));
-        }
+            Cow::Borrowed(xd)
+        } else {
+            // One pass over X: each working column is written, then its h_j and x̃_jᵀỹ are
+            // read while it is still in cache.
+            let mut x = vec![0.0; n * p];
+            for j in 0..p {
+                let (m, s) = (xbar[j], scales[j]);
+                let src = &xd[j * n..(j + 1) * n];
+                let col = &mut x[j * n..(j + 1) * n];
+                if s == 1.0 {
+                    for i in 0..n {
+                        col[i] = sqrt_v[i] * (src[i] - m);
+                    }
+                } else {
+                    for i in 0..n {
+                        col[i] = sqrt_v[i] * (src[i] - m) / s;
+                    }
+                }
+                h.push(dot(col, col));
+                xty.push(dot(col, &y));
+            }
+            Cow::Owned(x)
+        };
         let yy = dot(&y, &y);
         let grad_scale = xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
         let covariance = covariance.unwrap_or(n >= 2 * p && p <= 3000);
@@ -529,16 +546,30 @@ impl CdEngine {
                 }
             }
         } else {
-            // One matrix product Bᵀ·X̃ (k × p) with B the new columns: nalgebra hands it to
-            // matrixmultiply's cache-blocked kernel (all dimensions are > 5, nalgebra's
-            // threshold). Row c of the product is Gram column c.
+            // G[:, M] = Σ_blocks X̃_Rᵀ·X̃_{R,M} over blocks R of rows, each one matrix product
+            // that nalgebra hands to matrixmultiply's cache-blocked kernel (all dimensions
+            // > 5, nalgebra's threshold). X̃_Rᵀ is a strided view of X̃ (element (j, i) of
+            // the block starting at row r0 sits at r0 + j·n + i), so only the block's rows of
+            // the new columns are gathered: O(ROWS·|M|) memory, not a copy of |M| columns,
+            // and still one pass over X̃.
+            const ROWS: usize = 256;
             let k = missing.len();
-            let bt = DMatrix::<f64>::from_fn(k, n, |c, i| self.x[missing[c] * n + i]);
-            let xv = DMatrixView::from_slice(&self.x, n, p);
-            let mut out = DMatrix::<f64>::zeros(k, p);
-            out.gemm(1.0, &bt, &xv, 0.0);
-            for c in 0..k {
-                self.gram.extend(out.row(c).iter());
+            let rows = ROWS.min(n);
+            let mut block = DMatrix::<f64>::zeros(rows, k);
+            // Column c of the new part of `gram` (contiguous) is the Gram column of
+            // missing[c]; the products accumulate there directly.
+            let start = self.gram.len();
+            self.gram.resize(start + k * p, 0.0);
+            let mut out = DMatrixViewMut::from_slice(&mut self.gram[start..], p, k);
+            let x: &[f64] = &self.x;
+            for r0 in (0..n).step_by(rows) {
+                let rb = rows.min(n - r0);
+                for (c, &j) in missing.iter().enumerate() {
+                    block.as_mut_slice()[c * rows..c * rows + rb]
+                        .copy_from_slice(&x[j * n + r0..j * n + r0 + rb]);
+                }
+                let xt = DMatrixView::from_slice_with_strides(&x[r0..], p, rb, n, 1);
+                out.gemm(1.0, &xt, &block.rows(0, rb), 1.0);
             }
         }
         for (i, &j) in missing.iter().enumerate() {
@@ -979,8 +1010,8 @@ fn kkt_violation(l1: f64, l2: f64, w: f64, g: f64) -> f64 {
 /// via coordinate descent*, J. Stat. Softw. 33(1). Tibshirani et al. (2012), *Strong rules
 /// for discarding predictors in lasso-type problems*, JRSS B 74(2).
 #[derive(Debug, Clone)]
-pub struct CoordinateDescent {
-    engine: Option<CdEngine>,
+pub struct CoordinateDescent<'a> {
+    engine: Option<CdEngine<'a>>,
     gap_tol: f64,
     kkt_tol: f64,
     standardize: Option<Vec<f64>>,
@@ -990,13 +1021,13 @@ pub struct CoordinateDescent {
     converged: bool,
 }
 
-impl Default for CoordinateDescent {
+impl Default for CoordinateDescent<'_> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl CoordinateDescent {
+impl<'a> CoordinateDescent<'a> {
     /// Default tolerances ([`DEFAULT_GAP_TOL`], [`DEFAULT_KKT_TOL`]).
     pub fn new() -> Self {
         CoordinateDescent {
@@ -1012,7 +1043,7 @@ impl CoordinateDescent {
     }
 
     /// Starts from a prepared engine (a λ path passes the previous fit's engine).
-    pub fn with_engine(mut self, engine: CdEngine) -> Self {
+    pub fn with_engine(mut self, engine: CdEngine<'a>) -> Self {
         self.engine = Some(engine);
         self
     }
@@ -1049,7 +1080,7 @@ impl CoordinateDescent {
     }
 
     /// Takes the engine back (to warm-start the next fit of a path).
-    pub fn into_engine(self) -> Option<CdEngine> {
+    pub fn into_engine(self) -> Option<CdEngine<'a>> {
         self.engine
     }
 
@@ -1076,7 +1107,7 @@ impl CoordinateDescent {
         }
     }
 
-    fn engine_mut(&mut self) -> std::result::Result<&mut CdEngine, argmin::core::Error> {
+    fn engine_mut(&mut self) -> std::result::Result<&mut CdEngine<'a>, argmin::core::Error> {
         self.engine.as_mut().ok_or_else(|| {
             argmin::core::Error::from(Error::Solver(
                 "coordinate descent: engine not initialized".into(),
@@ -1085,14 +1116,14 @@ impl CoordinateDescent {
     }
 }
 
-impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for CoordinateDescent {
+impl<'a, L: Likelihood, P: Prior> Solver<MapProblem<'a, L, P>, CdState> for CoordinateDescent<'a> {
     fn name(&self) -> &str {
         "coordinate descent"
     }
 
     fn init(
         &mut self,
-        problem: &mut Problem<MapProblem<'_, L, P>>,
+        problem: &mut Problem<MapProblem<'a, L, P>>,
         state: CdState,
     ) -> std::result::Result<(CdState, Option<KV>), argmin::core::Error> {
         let scales = self.standardize.clone();
@@ -1143,7 +1174,7 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Coordina
 
     fn next_iter(
         &mut self,
-        problem: &mut Problem<MapProblem<'_, L, P>>,
+        problem: &mut Problem<MapProblem<'a, L, P>>,
         state: CdState,
     ) -> std::result::Result<(CdState, Option<KV>), argmin::core::Error> {
         let (gap_tol, kkt_tol, max_inner) = (self.gap_tol, self.kkt_tol, self.max_inner);
