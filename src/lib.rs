@@ -13,6 +13,7 @@ pub mod evidence;
 mod fit;
 pub mod io;
 pub mod likelihood;
+mod linalg;
 pub mod model;
 mod nonconvex;
 pub mod objective;

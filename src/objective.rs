@@ -17,6 +17,7 @@
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::likelihood::Likelihood;
+use crate::linalg::{add_gram, mirror_upper, Strided};
 use crate::prior::Prior;
 use argmin::core::{CostFunction, Gradient, Hessian};
 use nalgebra::{DMatrix, DVector};
@@ -28,6 +29,39 @@ pub struct MapProblem<'a, L, P> {
     likelihood: L,
     prior: P,
     intercept: bool,
+    eta: EtaCache,
+}
+
+/// The last linear predictor computed, with the θ it belongs to: argmin's solvers ask for
+/// the cost and the gradient at the same point in separate calls, and the second call then
+/// skips the pass over X that `η = Xw + b` costs. Keyed on θ bit for bit, so a hit returns
+/// exactly what a recomputation would.
+#[derive(Debug, Default)]
+struct EtaCache(std::sync::Mutex<Option<(DVector<f64>, DVector<f64>)>>);
+
+impl Clone for EtaCache {
+    /// A clone starts empty (a cache, not state).
+    fn clone(&self) -> Self {
+        EtaCache::default()
+    }
+}
+
+impl EtaCache {
+    fn get(&self, theta: &DVector<f64>) -> Option<DVector<f64>> {
+        let guard = self.0.lock().ok()?;
+        let (t, eta) = guard.as_ref()?;
+        let same = t.len() == theta.len()
+            && t.iter()
+                .zip(theta.iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        same.then(|| eta.clone())
+    }
+
+    fn put(&self, theta: &DVector<f64>, eta: &DVector<f64>) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = Some((theta.clone(), eta.clone()));
+        }
+    }
 }
 
 impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
@@ -44,6 +78,7 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
             likelihood,
             prior,
             intercept,
+            eta: EtaCache::default(),
         })
     }
 
@@ -89,6 +124,9 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
     /// The linear predictor `η = offset + Xw + b`, summed over the non-zero coefficients only
     /// (a sparse `w` — most of a lasso path — costs `O(n·nnz)`, not `O(n·p)`).
     pub fn linear_predictor(&self, theta: &DVector<f64>) -> DVector<f64> {
+        if let Some(eta) = self.eta.get(theta) {
+            return eta;
+        }
         let (w, b) = self.split(theta);
         let x = self.design.x();
         let mut eta = match self.design.offset() {
@@ -100,6 +138,7 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
                 crate::solve::coordinate::axpy(wj, x.column(j).as_slice(), eta.as_mut_slice());
             }
         }
+        self.eta.put(theta, &eta);
         eta
     }
 
@@ -142,7 +181,15 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
         let d = self.eta_derivative(theta);
         let p = self.design.p();
         let mut g = DVector::zeros(self.n_params());
-        g.rows_mut(0, p).copy_from(&self.design.x().tr_mul(&d));
+        // Xᵀd one column at a time with the multi-accumulator dot product (nalgebra's
+        // `tr_mul` runs one single-accumulator dot per column).
+        let n = self.design.n();
+        for (gj, col) in g
+            .iter_mut()
+            .zip(self.design.x().as_slice().chunks_exact(n.max(1)).take(p))
+        {
+            *gj = crate::solve::coordinate::dot(col, d.as_slice());
+        }
         if self.intercept {
             g[p] = d.sum();
         }
@@ -201,7 +248,12 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
             }
         }
         let mut h = DMatrix::zeros(self.n_params(), self.n_params());
-        h.view_mut((0, 0), (p, p)).copy_from(&xs.tr_mul(&xs));
+        // XₛᵀXₛ on the tiles on and above the diagonal, matrix products on matrixmultiply's
+        // blocked kernel with Xₛᵀ a strided view (not a copy), then mirrored.
+        let mut gram = DMatrix::zeros(p, p);
+        add_gram(&mut gram, &Strided::of(&xs));
+        mirror_upper(&mut gram);
+        h.view_mut((0, 0), (p, p)).copy_from(&gram);
         if self.intercept {
             for j in 0..p {
                 let s: f64 = x.column(j).iter().zip(&dw).map(|(a, d)| a * d).sum();

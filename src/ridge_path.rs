@@ -93,16 +93,11 @@
 
 use crate::design::Design;
 use crate::error::{check_positive, Error, Result};
+use crate::linalg::{add_gram, gemm, mirror_upper, Strided};
 use crate::path::RIDGE_LAMBDA_MAX_MIX;
 use nalgebra::linalg::SVD;
-use nalgebra::{DMatrix, DVector, DVectorView, Dyn, Matrix, MatrixView, Storage, StorageMut};
+use nalgebra::{DMatrix, DVector, DVectorView};
 
-/// A view with run-time row and column strides.
-type StridedView<'a> = MatrixView<'a, f64, Dyn, Dyn, Dyn, Dyn>;
-
-/// Width of the column tiles of the blocked `AᵀA` products (only tiles on or above the
-/// diagonal are computed).
-const TILE: usize = 128;
 /// Target size, in f64 values, of one block of the centered/scaled copy of `X` (4 MiB).
 const BLOCK_VALUES: usize = 1 << 19;
 /// Householder reflectors applied together (compact WY) when mapping the solutions back.
@@ -927,112 +922,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     }
     let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// A matrix laid out in a slice with arbitrary strides: element `(i, j)` at
-/// `i·rs + j·cs`. Lets a transpose be a view (for nalgebra's `gemm`, which hands strides to
-/// `matrixmultiply`) instead of a copy.
-#[derive(Clone, Copy)]
-struct Strided<'a> {
-    data: &'a [f64],
-    rows: usize,
-    cols: usize,
-    rs: usize,
-    cs: usize,
-}
-
-impl<'a> Strided<'a> {
-    fn new(data: &'a [f64], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
-        Strided {
-            data,
-            rows,
-            cols,
-            rs,
-            cs,
-        }
-    }
-    fn of(x: &'a DMatrix<f64>) -> Self {
-        Strided::new(x.as_slice(), x.nrows(), x.ncols(), 1, x.nrows())
-    }
-    fn t(self) -> Self {
-        Strided::new(self.data, self.cols, self.rows, self.cs, self.rs)
-    }
-    /// The `nr × nc` block at `(r0, c0)` (both > 0).
-    fn view(&self, r0: usize, nr: usize, c0: usize, nc: usize) -> StridedView<'a> {
-        let start = r0 * self.rs + c0 * self.cs;
-        StridedView::from_slice_with_strides(&self.data[start..], nr, nc, self.rs, self.cs)
-    }
-}
-
-/// `C += AᵀA` on the tiles of `C` on and above the diagonal (`C` is k × k for `A` rows × k):
-/// one matrix product per tile row, about `(t+1)/(2t)` of the full product's flops for `t`
-/// tiles. The strictly lower tiles are left as they were ([`mirror_upper`] completes `C`).
-fn add_gram(c: &mut DMatrix<f64>, a: &Strided<'_>) {
-    let k = a.cols;
-    if a.rows == 0 {
-        return;
-    }
-    let at = a.t();
-    let mut i0 = 0;
-    while i0 < k {
-        let bi = TILE.min(k - i0);
-        let lhs = at.view(i0, bi, 0, a.rows);
-        let rhs = a.view(0, a.rows, i0, k - i0);
-        let mut cv = c.view_mut((i0, i0), (bi, k - i0));
-        gemm(&mut cv, 1.0, &lhs, &rhs, 1.0);
-        i0 += bi;
-    }
-}
-
-/// `C = α·A·B + β·C` through nalgebra's `gemm` (which hands the strides to `matrixmultiply`)
-/// when every dimension exceeds 5, else by a plain bounds-checked loop. nalgebra 0.34 takes
-/// its `gemv` fallback for products with a dimension ≤ 5, and that fallback reads and writes
-/// out of bounds for views whose row stride is not 1 (`axcpy` iterates over the view's
-/// memory span instead of its length), so it must not see the transposed views used here.
-fn gemm<SC, SA, SB>(
-    c: &mut Matrix<f64, Dyn, Dyn, SC>,
-    alpha: f64,
-    a: &Matrix<f64, Dyn, Dyn, SA>,
-    b: &Matrix<f64, Dyn, Dyn, SB>,
-    beta: f64,
-) where
-    SC: StorageMut<f64, Dyn, Dyn>,
-    SA: Storage<f64, Dyn, Dyn>,
-    SB: Storage<f64, Dyn, Dyn>,
-{
-    let (m, k) = a.shape();
-    let n = b.ncols();
-    assert!(
-        b.nrows() == k && c.shape() == (m, n),
-        "internal: gemm dimensions"
-    );
-    if m > 5 && n > 5 && k > 5 {
-        c.gemm(alpha, a, b, beta);
-        return;
-    }
-    for j in 0..n {
-        for i in 0..m {
-            let mut sum = 0.0;
-            for l in 0..k {
-                sum += a[(i, l)] * b[(l, j)];
-            }
-            c[(i, j)] = if beta == 0.0 {
-                alpha * sum
-            } else {
-                alpha * sum + beta * c[(i, j)]
-            };
-        }
-    }
-}
-
-/// Copies the upper triangle of a square matrix onto its lower triangle.
-fn mirror_upper(c: &mut DMatrix<f64>) {
-    let k = c.nrows();
-    for j in 0..k {
-        for i in 0..j {
-            c[(j, i)] = c[(i, j)];
-        }
-    }
 }
 
 /// A fitted ridge path: one exact MAP per grid point, in grid order (decreasing λ).

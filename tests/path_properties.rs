@@ -465,14 +465,25 @@ fn lambda_max_with_unpenalized_coefficients() {
     assert!(below.df()[0] >= 3);
 }
 
-/// Naive and covariance updates give the same path (tall and wide designs).
+/// Naive and covariance updates give the same path (tall and wide designs; with X read in
+/// place — no intercept, no standardization — and as a centered, scaled copy). n = 257 puts
+/// a single row in the last row block of the blocked Gram product.
 #[test]
 fn naive_and_covariance_updates_agree() {
     let (_, xd, yd) = common::diabetes();
     let (xw, yw) = wide_problem(50, 150, 0.6, 9);
-    for (name, x, y) in [("diabetes", &xd, &yd), ("wide", &xw, &yw)] {
+    let (xt, yt) = wide_problem(257, 12, 0.6, 3);
+    let cases = [
+        ("diabetes", &xd, &yd),
+        ("wide", &xw, &yw),
+        ("n = 257", &xt, &yt),
+    ];
+    for ((name, x, y), in_place) in cases.iter().flat_map(|c| [(*c, false), (*c, true)]) {
         for mix in [1.0, 0.5] {
-            let base = Path::new(gauss(), mix).n_lambda(50);
+            let base = Path::new(gauss(), mix)
+                .n_lambda(50)
+                .intercept(!in_place)
+                .standardize(!in_place);
             let a = base.clone().covariance_updates(true).fit(x, y).unwrap();
             let b = base
                 .clone()
@@ -483,8 +494,8 @@ fn naive_and_covariance_updates_agree() {
             assert!(a.uses_covariance() && !b.uses_covariance());
             let d = (a.coefficient_matrix() - b.coefficient_matrix()).amax()
                 / b.coefficient_matrix().amax();
-            eprintln!("{name} mix {mix}: naive vs covariance {d:.1e}");
-            assert!(d <= 1e-8, "{name}: {d:e}");
+            eprintln!("{name} in place {in_place} mix {mix}: naive vs covariance {d:.1e}");
+            assert!(d <= 1e-8, "{name}, in place {in_place}: {d:e}");
         }
     }
 }

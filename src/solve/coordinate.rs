@@ -34,10 +34,11 @@ use crate::convergence::{Convergence, Measure};
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::likelihood::Likelihood;
+use crate::linalg::{gemm, Strided};
 use crate::objective::MapProblem;
 use crate::prior::{ElasticPenalty, Prior};
 use argmin::core::{IterState, Problem, Solver, State, TerminationReason, TerminationStatus, KV};
-use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut, DVector};
+use nalgebra::{DMatrix, DMatrixViewMut, DVector};
 use std::borrow::Cow;
 
 /// Argmin state used by mapfit's own solvers: θ as a `DVector`, the gradient slot unused.
@@ -547,11 +548,10 @@ impl<'a> CdEngine<'a> {
             }
         } else {
             // G[:, M] = Σ_blocks X̃_Rᵀ·X̃_{R,M} over blocks R of rows, each one matrix product
-            // that nalgebra hands to matrixmultiply's cache-blocked kernel (all dimensions
-            // > 5, nalgebra's threshold). X̃_Rᵀ is a strided view of X̃ (element (j, i) of
-            // the block starting at row r0 sits at r0 + j·n + i), so only the block's rows of
-            // the new columns are gathered: O(ROWS·|M|) memory, not a copy of |M| columns,
-            // and still one pass over X̃.
+            // on matrixmultiply's cache-blocked kernel (`linalg::gemm`). X̃_Rᵀ is a strided
+            // view of X̃ (element (j, i) of the block starting at row r0 sits at
+            // r0 + j·n + i), so only the block's rows of the new columns are gathered:
+            // O(ROWS·|M|) memory, not a copy of |M| columns, and still one pass over X̃.
             const ROWS: usize = 256;
             let k = missing.len();
             let rows = ROWS.min(n);
@@ -561,15 +561,20 @@ impl<'a> CdEngine<'a> {
             let start = self.gram.len();
             self.gram.resize(start + k * p, 0.0);
             let mut out = DMatrixViewMut::from_slice(&mut self.gram[start..], p, k);
-            let x: &[f64] = &self.x;
+            let xt = Strided::new(&self.x, n, p, 1, n).t();
             for r0 in (0..n).step_by(rows) {
                 let rb = rows.min(n - r0);
                 for (c, &j) in missing.iter().enumerate() {
                     block.as_mut_slice()[c * rows..c * rows + rb]
-                        .copy_from_slice(&x[j * n + r0..j * n + r0 + rb]);
+                        .copy_from_slice(&self.x[j * n + r0..j * n + r0 + rb]);
                 }
-                let xt = DMatrixView::from_slice_with_strides(&x[r0..], p, rb, n, 1);
-                out.gemm(1.0, &xt, &block.rows(0, rb), 1.0);
+                gemm(
+                    &mut out,
+                    1.0,
+                    &xt.view(0, p, r0, rb),
+                    &block.rows(0, rb),
+                    1.0,
+                );
             }
         }
         for (i, &j) in missing.iter().enumerate() {

@@ -1,0 +1,187 @@
+//! Dense products on strided views, shared by the ridge path, the Gram cache of coordinate
+//! descent and the Newton Hessian.
+//!
+//! A transpose is a [`Strided`] view (element `(i, j)` at `i·rs + j·cs`), not a copy, and
+//! nalgebra's `gemm` hands the strides to matrixmultiply's cache-blocked kernel. One caveat
+//! shapes this module: nalgebra 0.34 sends a product with any dimension ≤ 5 to its `gemv`
+//! fallback, whose `axcpy` loops over a strided column's *memory span* instead of its
+//! length, reading and writing out of bounds for views with a row stride > 1. [`gemm`]
+//! therefore only calls nalgebra's when every dimension exceeds 5, and uses a plain
+//! bounds-checked loop otherwise (`tests/degenerate.rs` and `linalg`'s unit tests exercise
+//! both sides).
+
+use nalgebra::{DMatrix, Dyn, Matrix, MatrixView, Storage, StorageMut};
+
+/// A view with run-time row and column strides.
+pub(crate) type StridedView<'a> = MatrixView<'a, f64, Dyn, Dyn, Dyn, Dyn>;
+
+/// Width of the column tiles of the blocked `AᵀA` products (only tiles on or above the
+/// diagonal are computed).
+const TILE: usize = 128;
+
+/// A matrix laid out in a slice with arbitrary strides: element `(i, j)` at
+/// `i·rs + j·cs`. Lets a transpose be a view (for nalgebra's `gemm`, which hands strides to
+/// `matrixmultiply`) instead of a copy.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided<'a> {
+    pub(crate) data: &'a [f64],
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) rs: usize,
+    pub(crate) cs: usize,
+}
+
+impl<'a> Strided<'a> {
+    pub(crate) fn new(data: &'a [f64], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+        Strided {
+            data,
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+    pub(crate) fn of(x: &'a DMatrix<f64>) -> Self {
+        Strided::new(x.as_slice(), x.nrows(), x.ncols(), 1, x.nrows())
+    }
+    pub(crate) fn t(self) -> Self {
+        Strided::new(self.data, self.cols, self.rows, self.cs, self.rs)
+    }
+    /// The `nr × nc` block at `(r0, c0)` (both > 0).
+    pub(crate) fn view(&self, r0: usize, nr: usize, c0: usize, nc: usize) -> StridedView<'a> {
+        let start = r0 * self.rs + c0 * self.cs;
+        StridedView::from_slice_with_strides(&self.data[start..], nr, nc, self.rs, self.cs)
+    }
+}
+
+/// `C += AᵀA` on the tiles of `C` on and above the diagonal (`C` is k × k for `A` rows × k):
+/// one matrix product per tile row, about `(t+1)/(2t)` of the full product's flops for `t`
+/// tiles. The strictly lower tiles are left as they were ([`mirror_upper`] completes `C`).
+pub(crate) fn add_gram(c: &mut DMatrix<f64>, a: &Strided<'_>) {
+    let k = a.cols;
+    if a.rows == 0 {
+        return;
+    }
+    let at = a.t();
+    let mut i0 = 0;
+    while i0 < k {
+        let bi = TILE.min(k - i0);
+        let lhs = at.view(i0, bi, 0, a.rows);
+        let rhs = a.view(0, a.rows, i0, k - i0);
+        let mut cv = c.view_mut((i0, i0), (bi, k - i0));
+        gemm(&mut cv, 1.0, &lhs, &rhs, 1.0);
+        i0 += bi;
+    }
+}
+
+/// `C = α·A·B + β·C` through nalgebra's `gemm` (which hands the strides to `matrixmultiply`)
+/// when every dimension exceeds 5, else by a plain bounds-checked loop. nalgebra 0.34 takes
+/// its `gemv` fallback for products with a dimension ≤ 5, and that fallback reads and writes
+/// out of bounds for views whose row stride is not 1 (`axcpy` iterates over the view's
+/// memory span instead of its length), so it must not see the transposed views used here.
+pub(crate) fn gemm<SC, SA, SB>(
+    c: &mut Matrix<f64, Dyn, Dyn, SC>,
+    alpha: f64,
+    a: &Matrix<f64, Dyn, Dyn, SA>,
+    b: &Matrix<f64, Dyn, Dyn, SB>,
+    beta: f64,
+) where
+    SC: StorageMut<f64, Dyn, Dyn>,
+    SA: Storage<f64, Dyn, Dyn>,
+    SB: Storage<f64, Dyn, Dyn>,
+{
+    let (m, k) = a.shape();
+    let n = b.ncols();
+    assert!(
+        b.nrows() == k && c.shape() == (m, n),
+        "internal: gemm dimensions"
+    );
+    if m > 5 && n > 5 && k > 5 {
+        c.gemm(alpha, a, b, beta);
+        return;
+    }
+    for j in 0..n {
+        for i in 0..m {
+            let mut sum = 0.0;
+            for l in 0..k {
+                sum += a[(i, l)] * b[(l, j)];
+            }
+            c[(i, j)] = if beta == 0.0 {
+                alpha * sum
+            } else {
+                alpha * sum + beta * c[(i, j)]
+            };
+        }
+    }
+}
+
+/// Copies the upper triangle of a square matrix onto its lower triangle.
+pub(crate) fn mirror_upper(c: &mut DMatrix<f64>) {
+    let k = c.nrows();
+    for j in 0..k {
+        for i in 0..j {
+            c[(j, i)] = c[(i, j)];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(r, c, |i, j| ((i * 31 + j * 17) as f64 * seed).sin())
+    }
+
+    /// Every side of the size threshold, with the transposed (row-stride > 1) views that
+    /// nalgebra's small-matrix fallback mishandles: the result equals the plain product and
+    /// nothing outside `C` changes.
+    #[test]
+    fn gemm_on_transposed_views_matches_the_plain_product() {
+        for (m, k, n) in [
+            (1, 1, 1),
+            (3, 7, 2),
+            (5, 5, 5),
+            (6, 5, 6),
+            (6, 6, 6),
+            (9, 40, 7),
+        ] {
+            let at = filled(k, m, 0.37); // A = atᵀ (m × k), a strided view of at
+            let b = filled(k, n, 0.91);
+            let want = at.transpose() * &b;
+            // C is the top-left block of a larger matrix, to catch writes past it.
+            let mut big = DMatrix::from_element(m + 2, n + 2, 7.0);
+            let a = Strided::of(&at).t();
+            gemm(
+                &mut big.view_mut((0, 0), (m, n)),
+                1.0,
+                &a.view(0, m, 0, k),
+                &b,
+                0.0,
+            );
+            let diff = (big.view((0, 0), (m, n)) - &want).amax();
+            assert!(
+                diff <= 1e-12 * want.amax().max(1.0),
+                "{m}×{k}×{n}: {diff:e}"
+            );
+            assert!(big
+                .row(m)
+                .iter()
+                .chain(big.column(n).iter())
+                .all(|&v| v == 7.0));
+        }
+    }
+
+    #[test]
+    fn add_gram_and_mirror_give_the_gram_matrix() {
+        for (r, c) in [(1, 1), (4, 3), (5, 5), (7, 6), (300, 9), (40, 130)] {
+            let a = filled(r, c, 0.53);
+            let mut g = DMatrix::zeros(c, c);
+            add_gram(&mut g, &Strided::of(&a));
+            mirror_upper(&mut g);
+            let want = a.transpose() * &a;
+            let diff = (&g - &want).amax();
+            assert!(diff <= 1e-12 * want.amax().max(1.0), "{r}×{c}: {diff:e}");
+        }
+    }
+}
