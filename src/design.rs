@@ -219,7 +219,7 @@ impl<'a> Design<'a> {
 
     /// [`Design::weighted_mean`] of a contiguous slice (a column of `x`), summed with several
     /// accumulators (vectorized) instead of a closure call and a weight lookup per element.
-    fn slice_weighted_mean(&self, a: &[f64], sw: f64) -> f64 {
+    pub(crate) fn slice_weighted_mean(&self, a: &[f64], sw: f64) -> f64 {
         let (sum, first) = match self.weights {
             None => (crate::solve::coordinate::sum(a), a.first().copied()),
             Some(w) => {

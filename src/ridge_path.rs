@@ -95,6 +95,7 @@ use crate::design::Design;
 use crate::error::{check_positive, Error, Result};
 use crate::linalg::{add_gram, gemm, mirror_upper, Strided};
 use crate::path::RIDGE_LAMBDA_MAX_MIX;
+use crate::solve::coordinate::dot;
 use nalgebra::linalg::SVD;
 use nalgebra::{DMatrix, DVector, DVectorView};
 
@@ -908,20 +909,6 @@ impl Transform {
         }
         out
     }
-}
-
-/// `Σ aᵢbᵢ` with four partial sums (vectorizable).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..4 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// A fitted ridge path: one exact MAP per grid point, in grid order (decreasing λ).

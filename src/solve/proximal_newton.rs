@@ -305,10 +305,18 @@ fn outer_step<L: Likelihood, P: Prior>(
     engine.without_active_gram();
     engine.set_penalty(pen_work, 1.0);
     engine.set_working_coefficients(&w_work);
-    // Mirrors the engine's own inner threshold (1e-14 of the null objective, tightened by
-    // 1e-3 down to 1e-30 when a check fails on accuracy alone).
+    // The sweeps stop when the largest `h_j·Δ_j²` of a sweep is below a threshold tied to the
+    // subproblem's KKT target: a last change Δ_j moves the gradient by about `h_j·|Δ_j|`,
+    // hence a KKT violation of order `√(h_max·thresh)`. A check that still misses the target
+    // tightens it by the square of the miss (the violation scales like √thresh).
     let null = engine.null_objective().max(f64::MIN_POSITIVE);
-    let mut thresh = 1e-14 * null;
+    let floor = 1e-30 * null;
+    let h_max = engine.max_curvature().max(f64::MIN_POSITIVE);
+    let mut thresh = ((0.4 * inner_tol_abs).powi(2) / h_max).max(floor);
+    engine.set_threshold(thresh);
+    // The subproblem's checks read the residual kept up to date by the updates (the outer
+    // KKT check recomputes everything exactly from θ).
+    engine.incremental_residual();
     // `max_inner_sweeps` bounds every coordinate sweep of the subproblem (working-set and
     // active-set sweeps alike, counted by the engine), so one outer step does bounded work
     // however ill-conditioned the weighted least-squares problem is; an unfinished subproblem
@@ -324,8 +332,9 @@ fn outer_step<L: Likelihood, P: Prior>(
             break;
         }
         if full <= thresh {
-            engine.tighten();
-            thresh = (thresh * 1e-3).max(1e-30 * null);
+            let f = (0.25 * (inner_tol_abs / c.kkt).powi(2)).clamp(1e-6, 1e-1);
+            thresh = (thresh * f).max(floor);
+            engine.set_threshold(thresh);
         }
     }
     let sweeps = engine.sweeps();
