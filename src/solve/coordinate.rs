@@ -161,6 +161,8 @@ pub struct CdEngine<'a> {
     x: Cow<'a, [f64]>,
     y: Vec<f64>,
     xbar: Vec<f64>,
+    /// `√vᵢ`, the square roots of the observation weights.
+    sqrt_v: Vec<f64>,
     ybar: f64,
     scales: Vec<f64>,
     h: Vec<f64>,
@@ -310,6 +312,7 @@ impl<'a> CdEngine<'a> {
             x,
             y,
             xbar,
+            sqrt_v,
             ybar,
             scales,
             h,
@@ -537,6 +540,31 @@ impl<'a> CdEngine<'a> {
             self.recompute_residual();
             self.g_fresh = false;
         }
+    }
+
+    /// Naive mode: sets the coefficients (working coordinates) given `fitted = X·(w/s)`, the
+    /// fit of the raw columns that the caller already has (proximal Newton: `η − offset − b`),
+    /// so the residual `r = ỹ − √v∘(fitted − x̄ᵀ(w/s))` costs `O(n)` instead of a pass over the
+    /// non-zero columns. Same as [`CdEngine::set_working_coefficients`] in covariance mode or
+    /// for a `fitted` of the wrong length.
+    pub fn set_working_coefficients_with_fit(&mut self, w: &[f64], fitted: &[f64]) {
+        if self.covariance || fitted.len() != self.n {
+            self.set_working_coefficients(w);
+            return;
+        }
+        self.w.copy_from_slice(w);
+        for (j, &a) in w.iter().enumerate() {
+            if a != 0.0 && !self.in_active[j] {
+                self.activate(j);
+            }
+        }
+        let c: f64 = (0..self.p)
+            .map(|j| self.xbar[j] * self.w[j] / self.scales[j])
+            .sum();
+        for (((r, &y), &v), &f) in self.r.iter_mut().zip(&self.y).zip(&self.sqrt_v).zip(fitted) {
+            *r = y - v * (f - c);
+        }
+        self.g_fresh = false;
     }
 
     /// Computes and caches the Gram columns `X̃ᵀx̃_j` of `cols` that are not cached yet: one
