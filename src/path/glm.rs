@@ -284,8 +284,10 @@ impl<L: Likelihood> Path<L> {
             }
             intercepts.push(if self.intercept { theta[p] } else { 0.0 });
             df.push((0..p).filter(|&j| theta[j] != 0.0).count());
+            // The executor's copy of the problem holds the last η (that of θ): no pass over X.
+            let solved = res.problem.problem.as_ref().unwrap_or(&problem);
             let dr = if null_deviance > 0.0 {
-                1.0 - deviance(&problem, &theta) / null_deviance
+                1.0 - deviance(solved, &theta) / null_deviance
             } else {
                 0.0
             };
