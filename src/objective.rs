@@ -29,24 +29,26 @@ pub struct MapProblem<'a, L, P> {
     likelihood: L,
     prior: P,
     intercept: bool,
-    eta: EtaCache,
+    eta: PointCache,
+    grad: PointCache,
 }
 
-/// The last linear predictor computed, with the θ it belongs to: argmin's solvers ask for
-/// the cost and the gradient at the same point in separate calls, and the second call then
-/// skips the pass over X that `η = Xw + b` costs. Keyed on θ bit for bit, so a hit returns
-/// exactly what a recomputation would.
+/// The last vector computed at some θ (the linear predictor `η = Xw + b`, or the data
+/// gradient `Xᵀ∂ℓ/∂η`), with the θ it belongs to. argmin's solvers ask for the cost and the
+/// gradient at the same point in separate calls, and its L-BFGS asks again for the gradient
+/// at the point its line search has just evaluated; a hit skips a pass over X. Keyed on θ
+/// bit for bit, so a hit returns exactly what a recomputation would.
 #[derive(Debug, Default)]
-struct EtaCache(std::sync::Mutex<Option<(DVector<f64>, DVector<f64>)>>);
+struct PointCache(std::sync::Mutex<Option<(DVector<f64>, DVector<f64>)>>);
 
-impl Clone for EtaCache {
+impl Clone for PointCache {
     /// A clone starts empty (a cache, not state).
     fn clone(&self) -> Self {
-        EtaCache::default()
+        PointCache::default()
     }
 }
 
-impl EtaCache {
+impl PointCache {
     fn get(&self, theta: &DVector<f64>) -> Option<DVector<f64>> {
         let guard = self.0.lock().ok()?;
         let (t, eta) = guard.as_ref()?;
@@ -78,7 +80,8 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
             likelihood,
             prior,
             intercept,
-            eta: EtaCache::default(),
+            eta: PointCache::default(),
+            grad: PointCache::default(),
         })
     }
 
@@ -178,6 +181,9 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
 
     /// Gradient of the data term `−ln p(y | X, θ)` with respect to θ.
     pub fn data_gradient(&self, theta: &DVector<f64>) -> DVector<f64> {
+        if let Some(g) = self.grad.get(theta) {
+            return g;
+        }
         let d = self.eta_derivative(theta);
         let p = self.design.p();
         let mut g = DVector::zeros(self.n_params());
@@ -193,6 +199,7 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
         if self.intercept {
             g[p] = d.sum();
         }
+        self.grad.put(theta, &g);
         g
     }
 
@@ -241,12 +248,13 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
                 })
             })
             .collect();
-        let mut xs = x.clone();
-        for mut c in xs.column_iter_mut() {
-            for (i, a) in c.iter_mut().enumerate() {
-                *a *= dw[i].max(0.0).sqrt();
-            }
+        // Xₛ = √d ∘ X, one square root per row (not per element).
+        let sqrt_dw: Vec<f64> = dw.iter().map(|d| d.max(0.0).sqrt()).collect();
+        let mut scaled = Vec::with_capacity(n * p);
+        for src in x.as_slice().chunks_exact(n.max(1)).take(p) {
+            scaled.extend(src.iter().zip(&sqrt_dw).map(|(a, s)| a * s));
         }
+        let xs = DMatrix::from_vec(n, p, scaled);
         let mut h = DMatrix::zeros(self.n_params(), self.n_params());
         // XₛᵀXₛ on the tiles on and above the diagonal, matrix products on matrixmultiply's
         // blocked kernel with Xₛᵀ a strided view (not a copy), then mirrored.
@@ -256,7 +264,7 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
         h.view_mut((0, 0), (p, p)).copy_from(&gram);
         if self.intercept {
             for j in 0..p {
-                let s: f64 = x.column(j).iter().zip(&dw).map(|(a, d)| a * d).sum();
+                let s = crate::solve::coordinate::dot(x.column(j).as_slice(), &dw);
                 h[(j, p)] = s;
                 h[(p, j)] = s;
             }
