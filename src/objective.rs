@@ -344,3 +344,46 @@ impl<L: Likelihood, P: Prior> Hessian for MapProblem<'_, L, P> {
         Ok(self.cost_hessian(theta)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::likelihood::Bernoulli;
+    use crate::prior::Gaussian;
+
+    /// The caches of η and of the gradient return, bit for bit, what a fresh problem
+    /// computes, after the cache has moved to another point and back, and never a stale value.
+    #[test]
+    fn cached_values_equal_fresh_ones() {
+        let x = DMatrix::from_fn(7, 3, |i, j| ((i * 5 + j * 3) % 7) as f64 / 3.0 - 1.0);
+        let y = DVector::from_fn(7, |i, _| f64::from(i % 3 == 0));
+        let make = || {
+            MapProblem::new(
+                Design::new(&x, &y).unwrap(),
+                Bernoulli,
+                Gaussian::new(2.0).unwrap(),
+                true,
+            )
+            .unwrap()
+        };
+        let pb = make();
+        let t1 = DVector::from_vec(vec![0.3, -0.2, 0.1, 0.05]);
+        let t2 = DVector::from_vec(vec![-0.1, 0.4, 0.0, -0.3]);
+        let same = |a: &DVector<f64>, b: &DVector<f64>| {
+            a.iter()
+                .zip(b.iter())
+                .all(|(u, v)| u.to_bits() == v.to_bits())
+        };
+        let c1 = pb.objective(&t1);
+        let g1 = pb.data_gradient(&t1);
+        let g2 = pb.data_gradient(&t2);
+        assert!(!same(&g1, &g2));
+        assert!(same(&pb.data_gradient(&t1), &make().data_gradient(&t1)));
+        assert!(same(&pb.data_gradient(&t2), &make().data_gradient(&t2)));
+        assert_eq!(pb.objective(&t1).to_bits(), c1.to_bits());
+        assert!(same(
+            &pb.linear_predictor(&t2),
+            &make().linear_predictor(&t2)
+        ));
+    }
+}

@@ -21,10 +21,13 @@
 //! 2. **λ_max** `= max_j |∇_j f(θ₀)| / (n·m·f_j)` at the null model θ₀ (`m` replaced by
 //!    10⁻³ for ridge, as glmnet), rounded up until every penalized coordinate is certainly 0
 //!    there: the smallest λ at which all penalized coefficients are exactly zero.
-//! 3. **Along the grid**, argmin's `Executor` runs [`ProximalNewton`] from the previous
-//!    point's θ, screening each coordinate-descent subproblem with the sequential strong
-//!    rule on the previous point's L1 weights ([`ProximalNewton::with_screening`]); every
-//!    point must reach the relative KKT tolerance over all coordinates
+//! 3. **Along the grid**, argmin's `Executor` runs [`ProximalNewton`] from a predicted θ:
+//!    each coordinate extrapolated in `ln λ` through its values at the last three solved
+//!    points (linearly through two at the third grid point, while the first two start from
+//!    the null model and the first solution; a penalized coefficient only over the points
+//!    where it is non-zero, set to 0 where the prediction crosses zero), screening each
+//!    coordinate-descent subproblem with the sequential strong rule on the previous point's
+//!    L1 weights ([`ProximalNewton::with_screening`]); every point must reach the relative KKT tolerance over all coordinates
 //!    ([`Measure::RelativeKkt`]: the largest KKT violation over `max|∇f(0)|`), else
 //!    [`Error::NotConverged`] unless [`Path::allow_unconverged`]. No duality gap is computed
 //!    for these families: [`PathFit::gap_tolerance`] does not apply to them.
@@ -415,4 +418,60 @@ fn predicted_start(
         };
     }
     Some(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::predicted_start;
+    use nalgebra::DVector;
+
+    fn history(ts: &[f64], f: impl Fn(f64) -> [f64; 3]) -> Vec<(f64, DVector<f64>)> {
+        ts.iter()
+            .map(|&t| (t, DVector::from_row_slice(&f(t))))
+            .collect()
+    }
+
+    /// Three points: a quadratic in ln λ is reproduced exactly (up to rounding), here with an
+    /// uneven grid; the intercept (last entry, index p = 2) is extrapolated like the rest.
+    #[test]
+    fn quadratic_paths_are_predicted_exactly() {
+        let f = |t: f64| [1.0 + 0.5 * t - 0.25 * t * t, -2.0 + t * t, 3.0 - t];
+        let h = history(&[0.0, -0.1, -0.25], f);
+        let t = -0.4;
+        let got = predicted_start(&h, t, 2, |_| true).unwrap();
+        let want = f(t);
+        for j in 0..3 {
+            assert!(
+                (got[j] - want[j]).abs() < 1e-12,
+                "{j}: {} vs {}",
+                got[j],
+                want[j]
+            );
+        }
+        // Two points: linear.
+        let g = predicted_start(&h[1..], t, 2, |_| true).unwrap();
+        let lin = |a: f64, b: f64| b + (b - a) * (t - -0.25) / (-0.25 - -0.1);
+        assert!((g[0] - lin(f(-0.1)[0], f(-0.25)[0])).abs() < 1e-12);
+    }
+
+    /// A penalized coefficient that was zero at the second-to-last point is extrapolated only
+    /// over its non-zero stretch (here one point: kept as it is), one whose prediction
+    /// crosses zero is set to 0, and an unpenalized one may change sign.
+    #[test]
+    fn support_rules() {
+        let h = vec![
+            (0.0, DVector::from_row_slice(&[0.0, 0.3, 0.3])),
+            (-0.1, DVector::from_row_slice(&[0.0, 0.2, 0.2])),
+            (-0.2, DVector::from_row_slice(&[0.05, 0.05, 0.05])),
+        ];
+        // Coefficient 1 penalized, coefficient 2 the intercept (index p = 2).
+        let s = predicted_start(&h, -0.3, 2, |_| true).unwrap();
+        assert_eq!(s[0], 0.05);
+        assert_eq!(s[1], 0.0);
+        assert!(s[2] < 0.0, "intercept {}", s[2]);
+        // Nothing to extrapolate from, or a step backwards / too long: no prediction.
+        assert!(predicted_start(&h[..1], -0.3, 2, |_| true).is_none());
+        assert!(predicted_start(&h, -0.1, 2, |_| true).is_none());
+        assert!(predicted_start(&h, -0.5, 2, |_| true).is_none());
+    }
 }
