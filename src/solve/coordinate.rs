@@ -624,21 +624,62 @@ impl<'a> CdEngine<'a> {
             // missing[c]; the products accumulate there directly.
             let start = self.gram.len();
             self.gram.resize(start + k * p, 0.0);
-            let mut out = DMatrixViewMut::from_slice(&mut self.gram[start..], p, k);
-            let xt = Strided::new(&self.x, n, p, 1, n).t();
-            for r0 in (0..n).step_by(rows) {
-                let rb = rows.min(n - r0);
-                for (c, &j) in missing.iter().enumerate() {
-                    block.as_mut_slice()[c * rows..c * rows + rb]
-                        .copy_from_slice(&self.x[j * n + r0..j * n + r0 + rb]);
+            // Rows of already cached columns are known by symmetry, G[i, m] = G[m, i]: once
+            // they are a quarter of p or more, only the other rows are multiplied (their
+            // block rows gathered like the new columns'), which over a path that caches most
+            // columns saves about half of the Gram's flops.
+            let rest: Vec<usize> = (0..p).filter(|&j| self.gram_slot[j] == NO_SLOT).collect();
+            let (cached_part, new_part) = self.gram.split_at_mut(start);
+            let mut out = DMatrixViewMut::from_slice(new_part, p, k);
+            if 4 * (p - rest.len()) >= p {
+                let mut brest = DMatrix::<f64>::zeros(rows, rest.len());
+                let mut tmp = DMatrix::<f64>::zeros(rest.len(), k);
+                for r0 in (0..n).step_by(rows) {
+                    let rb = rows.min(n - r0);
+                    for (c, &j) in missing.iter().enumerate() {
+                        block.as_mut_slice()[c * rows..c * rows + rb]
+                            .copy_from_slice(&self.x[j * n + r0..j * n + r0 + rb]);
+                    }
+                    for (c, &j) in rest.iter().enumerate() {
+                        brest.as_mut_slice()[c * rows..c * rows + rb]
+                            .copy_from_slice(&self.x[j * n + r0..j * n + r0 + rb]);
+                    }
+                    let lhs = Strided::new(brest.as_slice(), rows, rest.len(), 1, rows).t();
+                    gemm(
+                        &mut tmp,
+                        1.0,
+                        &lhs.view(0, rest.len(), 0, rb),
+                        &block.rows(0, rb),
+                        1.0,
+                    );
                 }
-                gemm(
-                    &mut out,
-                    1.0,
-                    &xt.view(0, p, r0, rb),
-                    &block.rows(0, rb),
-                    1.0,
-                );
+                for (c, &m) in missing.iter().enumerate() {
+                    for (a, &i) in rest.iter().enumerate() {
+                        out[(i, c)] = tmp[(a, c)];
+                    }
+                    for i in 0..p {
+                        let s = self.gram_slot[i];
+                        if s != NO_SLOT {
+                            out[(i, c)] = cached_part[s * p + m];
+                        }
+                    }
+                }
+            } else {
+                let xt = Strided::new(&self.x, n, p, 1, n).t();
+                for r0 in (0..n).step_by(rows) {
+                    let rb = rows.min(n - r0);
+                    for (c, &j) in missing.iter().enumerate() {
+                        block.as_mut_slice()[c * rows..c * rows + rb]
+                            .copy_from_slice(&self.x[j * n + r0..j * n + r0 + rb]);
+                    }
+                    gemm(
+                        &mut out,
+                        1.0,
+                        &xt.view(0, p, r0, rb),
+                        &block.rows(0, rb),
+                        1.0,
+                    );
+                }
             }
         }
         for (i, &j) in missing.iter().enumerate() {
@@ -1285,6 +1326,44 @@ impl<'a, L: Likelihood, P: Prior> Solver<MapProblem<'a, L, P>, CdState> for Coor
             TerminationStatus::Terminated(TerminationReason::SolverConverged)
         } else {
             TerminationStatus::NotTerminated
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gram columns computed in batches — the first from the full product, a later one with
+    /// the rows of cached columns filled in by symmetry — equal direct dot products of the
+    /// working columns, for a design with an intercept and weights (X̃ a transformed copy).
+    #[test]
+    fn gram_batches_match_dot_products() {
+        let (n, p) = (300, 30);
+        let x = DMatrix::from_fn(n, p, |i, j| (((i * 7 + j * 13) % 29) as f64 - 14.0) / 7.0);
+        let y = DVector::from_fn(n, |i, _| ((i * 5) % 11) as f64 - 5.0);
+        let v = DVector::from_fn(n, |i, _| 0.5 + (i % 3) as f64);
+        let design = Design::new(&x, &y).unwrap().with_weights(&v).unwrap();
+        let mut e = CdEngine::new(&design, true, None, Some(true));
+        let first: Vec<usize> = (0..10).collect();
+        let second: Vec<usize> = (10..p).step_by(2).collect();
+        e.ensure_gram(&first);
+        assert!(
+            4 * first.len() >= p,
+            "the second batch must take the symmetric branch"
+        );
+        e.ensure_gram(&second);
+        for &m in first.iter().chain(&second) {
+            let s = e.gram_slot[m];
+            let xm = &e.x[m * n..(m + 1) * n];
+            for i in 0..p {
+                let want = dot(&e.x[i * n..(i + 1) * n], xm);
+                let got = e.gram[s * p + i];
+                assert!(
+                    (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "G[{i}, {m}] = {got} vs {want}"
+                );
+            }
         }
     }
 }
