@@ -564,9 +564,9 @@ impl Tridiagonal {
                 // Column i+1+jj of A, rows i+1+jj.. (the lower part of B's column jj).
                 let bcol = &right[jj * m + i + 1 + jj..(jj + 1) * m];
                 let vj = v[jj];
-                let (pj, ptail) = pr[jj..].split_first_mut().expect("jj < r");
+                let (pj, ptail) = pr[jj..].split_at_mut(1);
                 let dot = axpy_dot(&bcol[1..], vj, ptail, &v[jj + 1..]);
-                *pj += bcol[0] * vj + dot;
+                pj[0] += bcol[0] * vj + dot;
             }
             for pk in pr.iter_mut() {
                 *pk *= b;

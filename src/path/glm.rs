@@ -27,10 +27,11 @@
 //!    the null model and the first solution; a penalized coefficient only over the points
 //!    where it is non-zero, set to 0 where the prediction crosses zero), screening each
 //!    coordinate-descent subproblem with the sequential strong rule on the previous point's
-//!    L1 weights ([`ProximalNewton::with_screening`]); every point must reach the relative KKT tolerance over all coordinates
-//!    ([`Measure::RelativeKkt`]: the largest KKT violation over `max|∇f(0)|`), else
-//!    [`Error::NotConverged`] unless [`Path::allow_unconverged`]. No duality gap is computed
-//!    for these families: [`PathFit::gap_tolerance`] does not apply to them.
+//!    L1 weights ([`ProximalNewton::with_screening`]); every point must reach the relative
+//!    KKT tolerance over all coordinates ([`Measure::RelativeKkt`]: the largest KKT
+//!    violation over `max|∇f(0)|`), else [`Error::NotConverged`] unless
+//!    [`Path::allow_unconverged`]. No duality gap is computed for these families:
+//!    [`PathFit::gap_tolerance`] does not apply to them.
 //!
 //! The fraction of deviance explained is `1 − D(θ_λ)/D(θ₀)`, with `D = Σᵢ vᵢ·d(yᵢ, ηᵢ)` the
 //! likelihood's unit deviance; glmnet's early stop uses its absolute change (its relative
@@ -245,7 +246,9 @@ impl<L: Likelihood> Path<L> {
             // each time (O(n·p·|S|)); naive updates (O(n) per coordinate) are the default.
             solver = solver.with_covariance_updates(self.covariance.unwrap_or(false));
             let max_iters = self.max_iters;
-            let res = Executor::new(problem.clone(), solver)
+            // The problem moves into the executor with its caches (η and the gradient at the
+            // start, just computed) and comes back with those of the solution.
+            let res = Executor::new(problem, solver)
                 .configure(|s| s.param(start).max_iters(max_iters))
                 .ctrlc(false)
                 .timer(false)
@@ -257,13 +260,18 @@ impl<L: Likelihood> Path<L> {
                 grad = g.clone();
             }
             newton_iterations += iterations;
+            let problem = res
+                .problem
+                .problem
+                .as_ref()
+                .ok_or_else(|| Error::Solver("the executor returned no problem".into()))?;
             theta = res
                 .state
                 .get_param()
                 .cloned()
                 .ok_or_else(|| Error::Solver("proximal Newton returned no parameter".into()))?;
             if factors.contains(&0.0) {
-                proximal_newton::check_mode_exists(&problem, &theta)?;
+                proximal_newton::check_mode_exists(problem, &theta)?;
             }
             if !conv.converged && !self.allow_unconverged {
                 return Err(Error::NotConverged {
@@ -287,10 +295,9 @@ impl<L: Likelihood> Path<L> {
             }
             intercepts.push(if self.intercept { theta[p] } else { 0.0 });
             df.push((0..p).filter(|&j| theta[j] != 0.0).count());
-            // The executor's copy of the problem holds the last η (that of θ): no pass over X.
-            let solved = res.problem.problem.as_ref().unwrap_or(&problem);
+            // The problem's cached η is that of θ: no pass over X.
             let dr = if null_deviance > 0.0 {
-                1.0 - deviance(solved, &theta) / null_deviance
+                1.0 - deviance(problem, &theta) / null_deviance
             } else {
                 0.0
             };

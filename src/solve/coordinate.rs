@@ -108,6 +108,23 @@ pub(crate) fn sum(a: &[f64]) -> f64 {
     s
 }
 
+/// Copies rows `r0..r0 + rb` of the columns `cols` of the column-major `x` (`n` rows) into
+/// the first `rb` rows of the columns of `block` (column `c` of `block` ← column `cols[c]`).
+fn gather_rows(
+    x: &[f64],
+    n: usize,
+    cols: &[usize],
+    r0: usize,
+    rb: usize,
+    block: &mut DMatrix<f64>,
+) {
+    let rows = block.nrows();
+    for (c, &j) in cols.iter().enumerate() {
+        block.as_mut_slice()[c * rows..c * rows + rb]
+            .copy_from_slice(&x[j * n + r0..j * n + r0 + rb]);
+    }
+}
+
 /// `[aᵀb₀, aᵀb₁, aᵀb₂, aᵀb₃]` in one pass over `a`.
 #[inline]
 fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
@@ -342,6 +359,11 @@ impl<'a> CdEngine<'a> {
         }
     }
 
+    /// `max_j |x̃_jᵀỹ|` (1 if 0), the scale of [`Check::rel_kkt`].
+    pub fn gradient_scale(&self) -> f64 {
+        self.grad_scale
+    }
+
     /// The largest curvature `h_j = ‖x̃_j‖²` of the working design.
     pub fn max_curvature(&self) -> f64 {
         self.h.iter().fold(0.0f64, |m, &h| m.max(h))
@@ -526,12 +548,7 @@ impl<'a> CdEngine<'a> {
 
     /// Sets the coefficients (working coordinates) and recomputes the residual or gradient.
     pub fn set_working_coefficients(&mut self, w: &[f64]) {
-        self.w.copy_from_slice(w);
-        for (j, &a) in w.iter().enumerate() {
-            if a != 0.0 && !self.in_active[j] {
-                self.activate(j);
-            }
-        }
+        self.assign_coefficients(w);
         if self.covariance {
             let nz: Vec<usize> = (0..self.p).filter(|&j| self.w[j] != 0.0).collect();
             self.ensure_gram(&nz);
@@ -552,12 +569,7 @@ impl<'a> CdEngine<'a> {
             self.set_working_coefficients(w);
             return;
         }
-        self.w.copy_from_slice(w);
-        for (j, &a) in w.iter().enumerate() {
-            if a != 0.0 && !self.in_active[j] {
-                self.activate(j);
-            }
-        }
+        self.assign_coefficients(w);
         let c: f64 = (0..self.p)
             .map(|j| self.xbar[j] * self.w[j] / self.scales[j])
             .sum();
@@ -565,6 +577,17 @@ impl<'a> CdEngine<'a> {
             *r = y - v * (f - c);
         }
         self.g_fresh = false;
+    }
+
+    /// Copies `w` into the coefficients and activates its non-zero coordinates (the residual
+    /// or gradient is the caller's to bring up to date).
+    fn assign_coefficients(&mut self, w: &[f64]) {
+        self.w.copy_from_slice(w);
+        for (j, &a) in w.iter().enumerate() {
+            if a != 0.0 && !self.in_active[j] {
+                self.activate(j);
+            }
+        }
     }
 
     /// Computes and caches the Gram columns `X̃ᵀx̃_j` of `cols` that are not cached yet: one
@@ -636,14 +659,8 @@ impl<'a> CdEngine<'a> {
                 let mut tmp = DMatrix::<f64>::zeros(rest.len(), k);
                 for r0 in (0..n).step_by(rows) {
                     let rb = rows.min(n - r0);
-                    for (c, &j) in missing.iter().enumerate() {
-                        block.as_mut_slice()[c * rows..c * rows + rb]
-                            .copy_from_slice(&self.x[j * n + r0..j * n + r0 + rb]);
-                    }
-                    for (c, &j) in rest.iter().enumerate() {
-                        brest.as_mut_slice()[c * rows..c * rows + rb]
-                            .copy_from_slice(&self.x[j * n + r0..j * n + r0 + rb]);
-                    }
+                    gather_rows(&self.x, n, &missing, r0, rb, &mut block);
+                    gather_rows(&self.x, n, &rest, r0, rb, &mut brest);
                     let lhs = Strided::new(brest.as_slice(), rows, rest.len(), 1, rows).t();
                     gemm(
                         &mut tmp,
@@ -668,10 +685,7 @@ impl<'a> CdEngine<'a> {
                 let xt = Strided::new(&self.x, n, p, 1, n).t();
                 for r0 in (0..n).step_by(rows) {
                     let rb = rows.min(n - r0);
-                    for (c, &j) in missing.iter().enumerate() {
-                        block.as_mut_slice()[c * rows..c * rows + rb]
-                            .copy_from_slice(&self.x[j * n + r0..j * n + r0 + rb]);
-                    }
+                    gather_rows(&self.x, n, &missing, r0, rb, &mut block);
                     gemm(
                         &mut out,
                         1.0,

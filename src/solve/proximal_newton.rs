@@ -319,11 +319,11 @@ fn outer_step<L: Likelihood, P: Prior>(
     // subproblem's KKT target: a last change Δ_j moves the gradient by about `h_j·|Δ_j|`,
     // hence a KKT violation of order `√(h_max·thresh)`. A check that still misses the target
     // tightens it by the square of the miss (the violation scales like √thresh).
-    let null = engine.null_objective().max(f64::MIN_POSITIVE);
-    let floor = 1e-30 * null;
+    let floor = 1e-30 * engine.null_objective().max(f64::MIN_POSITIVE);
     let h_max = engine.max_curvature().max(f64::MIN_POSITIVE);
-    let mut thresh = ((0.4 * inner_tol_abs).powi(2) / h_max).max(floor);
-    engine.set_threshold(thresh);
+    engine.set_threshold(((0.4 * inner_tol_abs).powi(2) / h_max).max(floor));
+    // The target relative to the engine's own KKT scale, for its tightening rule.
+    let inner_tol_rel = inner_tol_abs / engine.gradient_scale();
     // The subproblem's checks read the residual kept up to date by the updates (the outer
     // KKT check recomputes everything exactly from θ).
     engine.incremental_residual();
@@ -341,10 +341,8 @@ fn outer_step<L: Likelihood, P: Prior>(
         if c.strong_violations == 0 && c.kkt <= inner_tol_abs {
             break;
         }
-        if full <= thresh {
-            let f = (0.25 * (inner_tol_abs / c.kkt).powi(2)).clamp(1e-6, 1e-1);
-            thresh = (thresh * f).max(floor);
-            engine.set_threshold(thresh);
+        if full <= engine.threshold() {
+            engine.tighten_for(&c, f64::INFINITY, inner_tol_rel);
         }
     }
     let sweeps = engine.sweeps();
