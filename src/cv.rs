@@ -202,12 +202,28 @@ impl<L: Likelihood> CrossValidation<L> {
         let run_fold = |f: usize| -> Result<(Vec<f64>, f64)> {
             let train: Vec<usize> = (0..n).filter(|&i| ids[i] != f).collect();
             let test: Vec<usize> = (0..n).filter(|&i| ids[i] == f).collect();
-            let xt = DMatrix::from_fn(train.len(), p, |i, j| x[(train[i], j)]);
-            let yt = DVector::from_fn(train.len(), |i, _| y[train[i]]);
             let mut fp = fold_path.clone();
-            fp.set_weights(weights.map(|w| DVector::from_fn(train.len(), |i, _| w[train[i]])));
-            fp.set_offset(offset.map(|o| DVector::from_fn(train.len(), |i, _| o[train[i]])));
-            let fit = fp.fit(&xt, &yt)?;
+            let positive = train
+                .iter()
+                .filter(|&&i| weights.is_none_or(|w| w[i] > 0.0))
+                .count();
+            let fit = if fold_path.fits_rows_in_place(positive, p) {
+                // The fold as zero weights on the full data: no copy of its rows.
+                fp.set_weights(Some(DVector::from_fn(n, |i, _| {
+                    if ids[i] == f {
+                        0.0
+                    } else {
+                        weights.map_or(1.0, |w| w[i])
+                    }
+                })));
+                fp.fit(x, y)?
+            } else {
+                let xt = DMatrix::from_fn(train.len(), p, |i, j| x[(train[i], j)]);
+                let yt = DVector::from_fn(train.len(), |i, _| y[train[i]]);
+                fp.set_weights(weights.map(|w| DVector::from_fn(train.len(), |i, _| w[train[i]])));
+                fp.set_offset(offset.map(|o| DVector::from_fn(train.len(), |i, _| o[train[i]])));
+                fp.fit(&xt, &yt)?
+            };
             let xv = DMatrix::from_fn(test.len(), p, |i, j| x[(test[i], j)]);
             let mut eta = fit.predict_all(&xv);
             if let Some(o) = offset {

@@ -208,3 +208,49 @@ fn invalid_folds_are_rejected() {
         Error::InvalidParameter { .. }
     ));
 }
+
+/// In covariance mode a fold is fitted as zero weights on the full data (no copy of its
+/// rows; the Gram columns sum over the rows of positive weight only); in naive mode on a copy
+/// of its rows. Both must give the same fold errors, with an intercept, standardization,
+/// observation weights (some of them zero) and an offset, for the lasso and the elastic net.
+#[test]
+fn folds_as_zero_weights_match_folds_as_row_copies() {
+    let (_, x, y) = common::diabetes();
+    let n = y.len();
+    let w = DVector::from_fn(n, |i, _| {
+        if i % 17 == 3 {
+            0.0
+        } else {
+            0.5 + (i % 4) as f64
+        }
+    });
+    let o = DVector::from_fn(n, |i, _| ((i % 7) as f64 - 3.0) * 2.5);
+    for mix in [1.0, 0.5] {
+        let cv = |covariance: bool| {
+            let p = path(mix)
+                .weights(w.clone())
+                .offset(o.clone())
+                .covariance_updates(covariance);
+            CrossValidation::new(p)
+                .folds(5)
+                .seed(9)
+                .fit(&x, &y)
+                .unwrap()
+        };
+        let (a, b) = (cv(true), cv(false));
+        assert!(a.path().uses_covariance() && !b.path().uses_covariance());
+        assert_eq!(a.lambdas(), b.lambdas());
+        assert_eq!(a.fold_weights(), b.fold_weights());
+        let (ea, eb) = (a.fold_errors(), b.fold_errors());
+        let mut worst = 0.0f64;
+        for (u, v) in ea.iter().zip(eb.iter()) {
+            worst = worst.max((u - v).abs() / v.abs());
+        }
+        assert!(
+            worst <= 1e-9,
+            "mix {mix}: fold errors differ by {worst:e} (relative)"
+        );
+        assert_eq!(a.index_min(), b.index_min());
+        assert_eq!(a.index_1se(), b.index_1se());
+    }
+}

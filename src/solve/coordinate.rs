@@ -108,50 +108,95 @@ pub(crate) fn sum(a: &[f64]) -> f64 {
     s
 }
 
-/// Copies rows `r0..r0 + rb` of the columns `cols` of the column-major `x` (`n` rows) into
-/// the first `rb` rows of the columns of `block` (column `c` of `block` ← column `cols[c]`).
-fn gather_rows(
-    x: &[f64],
+/// Where the rows of `X̃` come from when Gram columns are formed.
+///
+/// `X̃ = √v ∘ (X − x̄)/s` is either stored (`transform: None`: the borrowed `X` itself, or the
+/// engine's transformed copy) or applied to the caller's `X` as its rows are read
+/// (`transform: Some((x̄, s, √v))`, covariance mode), so that the engine never holds an
+/// `n × p` copy.
+#[derive(Clone, Copy)]
+struct Source<'s> {
+    x: &'s [f64],
     n: usize,
-    cols: &[usize],
-    r0: usize,
-    rb: usize,
-    block: &mut DMatrix<f64>,
-) {
+    transform: Option<(&'s [f64], &'s [f64], &'s [f64])>,
+}
+
+/// Writes rows `r0..r0 + rb` of the `X̃` columns `cols` into the first `rb` rows of the
+/// columns of `block` (column `c` of `block` ← column `cols[c]`).
+fn gather_rows(src: Source<'_>, cols: &[usize], r0: usize, rb: usize, block: &mut DMatrix<f64>) {
+    let n = src.n;
     let rows = block.nrows();
     for (c, &j) in cols.iter().enumerate() {
-        block.as_mut_slice()[c * rows..c * rows + rb]
-            .copy_from_slice(&x[j * n + r0..j * n + r0 + rb]);
+        let col = &src.x[j * n + r0..j * n + r0 + rb];
+        let dst = &mut block.as_mut_slice()[c * rows..c * rows + rb];
+        match src.transform {
+            None => dst.copy_from_slice(col),
+            Some((xbar, scales, sqrt_v)) => {
+                let (m, s) = (xbar[j], scales[j]);
+                // The same expression as the engine's copy of X̃, so both give equal values.
+                let pairs = col.iter().zip(&sqrt_v[r0..r0 + rb]);
+                if s == 1.0 {
+                    for (d, (&a, &v)) in dst.iter_mut().zip(pairs) {
+                        *d = v * (a - m);
+                    }
+                } else {
+                    for (d, (&a, &v)) in dst.iter_mut().zip(pairs) {
+                        *d = v * (a - m) / s;
+                    }
+                }
+            }
+        }
     }
 }
 
-/// `[aᵀb₀, aᵀb₁, aᵀb₂, aᵀb₃]` in one pass over `a`.
+/// `[Σᵢ (aᵢ − m)·b₀ᵢ, …, Σᵢ (aᵢ − m)·b_{K−1,i}]` in one pass over `a` (four accumulators per
+/// column; `m = 0` gives plain dot products, bit for bit).
 #[inline]
-fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+fn dot_shifted<const K: usize>(a: &[f64], m: f64, b: [&[f64]; K]) -> [f64; K] {
     let n = a.len();
-    let b = [&b[0][..n], &b[1][..n], &b[2][..n], &b[3][..n]];
-    let mut acc = [[0.0f64; 4]; 4];
-    let m = n - n % 4;
+    let b: [&[f64]; K] = std::array::from_fn(|c| &b[c][..n]);
+    let mut acc = [[0.0f64; 4]; K];
+    let q = n - n % 4;
     let mut i = 0;
-    while i < m {
+    while i < q {
         let a4 = &a[i..i + 4];
-        for c in 0..4 {
+        let d = [a4[0] - m, a4[1] - m, a4[2] - m, a4[3] - m];
+        for c in 0..K {
             let bc = &b[c][i..i + 4];
             for l in 0..4 {
-                acc[c][l] += a4[l] * bc[l];
+                acc[c][l] += d[l] * bc[l];
             }
         }
         i += 4;
     }
-    let mut out = [0.0; 4];
-    for c in 0..4 {
+    let mut out = [0.0; K];
+    for c in 0..K {
         let mut s = (acc[c][0] + acc[c][2]) + (acc[c][1] + acc[c][3]);
-        for k in m..n {
-            s += a[k] * b[c][k];
+        for k in q..n {
+            s += (a[k] - m) * b[c][k];
         }
         out[c] = s;
     }
     out
+}
+
+/// Column `c` of the `p × K` column-major `out` ← `[Σᵢ (x_ij − m_j)·b_ci / s_j]_j` (with
+/// `shift = Some((m, s))`; plain `x_jᵀb_c` without).
+fn gram_chunk<const K: usize>(
+    x: &[f64],
+    n: usize,
+    p: usize,
+    shift: Option<(&[f64], &[f64])>,
+    b: [&[f64]; K],
+    out: &mut [f64],
+) {
+    for (j, xj) in x.chunks_exact(n).take(p).enumerate() {
+        let (m, s) = shift.map_or((0.0, 1.0), |(m, s)| (m[j], s[j]));
+        let d = dot_shifted(xj, m, b);
+        for c in 0..K {
+            out[c * p + j] = if s == 1.0 { d[c] } else { d[c] / s };
+        }
+    }
 }
 
 /// `y ← y + αx`.
@@ -174,8 +219,13 @@ pub struct CdEngine<'a> {
     n: usize,
     p: usize,
     /// `X̃`, borrowed from the caller's `X` when the transformation is the identity (no
-    /// weights, no centering, no scaling), else a transformed copy.
+    /// weights, no centering, no scaling), else a transformed copy — except in covariance
+    /// mode, where `X` is borrowed as it is and transformed as Gram columns read it
+    /// (`in_place`).
     x: Cow<'a, [f64]>,
+    /// Covariance mode: `x` is the caller's `X` and `X̃ = √v ∘ (X − x̄)/s` is formed as rows
+    /// are gathered for Gram columns (no `n × p` copy).
+    in_place: bool,
     y: Vec<f64>,
     xbar: Vec<f64>,
     /// `√vᵢ`, the square roots of the observation weights.
@@ -247,7 +297,9 @@ impl<'a> CdEngine<'a> {
     /// weights, an optional intercept (weighted centering) and optional column scales
     /// (standardization; a scale of 0 marks a constant column, kept at 0).
     ///
-    /// `covariance`: `None` chooses covariance updates when `n ≥ 2p` and `p ≤ 3000`.
+    /// `covariance`: `None` chooses covariance updates by [`CdEngine::covariance_rule`] on
+    /// the rows of positive weight. In covariance mode the engine keeps no copy of `X`: `X̃`
+    /// is applied to the design's `X` as Gram columns are formed (memory `O(n + p·|cached|)`).
     pub fn new(
         design: &Design<'a>,
         intercept: bool,
@@ -281,14 +333,40 @@ impl<'a> CdEngine<'a> {
             .collect();
         let xd = design.x().as_slice();
         let (mut h, mut xty) = (Vec::with_capacity(p), Vec::with_capacity(p));
+        let n_positive = sqrt_v.iter().filter(|&&v| v > 0.0).count();
+        let covariance = covariance.unwrap_or(Self::covariance_rule(n_positive, p));
         // Without weights, centering or scaling X̃ is X itself: borrowed, not copied, so the
         // engine's memory is O(n + p) plus the Gram columns it caches (issue #9's budget).
         let identity =
             unit_weights && xbar.iter().all(|&m| m == 0.0) && scales.iter().all(|&s| s == 1.0);
+        let in_place = covariance && !identity;
         let x: Cow<'a, [f64]> = if identity {
             for col in xd.chunks_exact(n.max(1)).take(p) {
                 h.push(dot(col, col));
                 xty.push(dot(col, &y));
+            }
+            Cow::Borrowed(xd)
+        } else if in_place {
+            // Covariance mode needs only h, X̃ᵀỹ and Gram columns: each column of X̃ is formed
+            // in one O(n) buffer (the same expression as the copy below) for its h_j and
+            // x̃_jᵀỹ, then dropped.
+            let sw = design.weight_sum();
+            let mut col = vec![0.0; n];
+            for j in 0..p {
+                let src = &xd[j * n..(j + 1) * n];
+                if fused_means {
+                    xbar[j] = design.slice_weighted_mean(src, sw);
+                }
+                let (m, s) = (xbar[j], scales[j]);
+                for ((c, &a), &v) in col.iter_mut().zip(src).zip(&sqrt_v) {
+                    *c = if s == 1.0 {
+                        v * (a - m)
+                    } else {
+                        v * (a - m) / s
+                    };
+                }
+                h.push(dot(&col, &col));
+                xty.push(dot(&col, &y));
             }
             Cow::Borrowed(xd)
         } else {
@@ -318,7 +396,6 @@ impl<'a> CdEngine<'a> {
         };
         let yy = dot(&y, &y);
         let grad_scale = xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-        let covariance = covariance.unwrap_or(n >= 2 * p && p <= 3000);
         let strong_list: Vec<usize> = (0..p).filter(|&j| h[j] > 0.0).collect();
         CdEngine {
             n,
@@ -327,6 +404,7 @@ impl<'a> CdEngine<'a> {
             g: xty.clone(),
             g_fresh: true,
             x,
+            in_place,
             y,
             xbar,
             sqrt_v,
@@ -357,6 +435,13 @@ impl<'a> CdEngine<'a> {
             updates: 0,
             violations: 0,
         }
+    }
+
+    /// The default choice of covariance updates for `n` rows (of positive weight) and `p`
+    /// columns: `n ≥ 2p` and `p ≤ 3000` (beyond that the `p × |A|` Gram cache outgrows its
+    /// savings).
+    pub fn covariance_rule(n: usize, p: usize) -> bool {
+        n >= 2 * p && p <= 3000
     }
 
     /// `max_j |x̃_jᵀỹ|` (1 if 0), the scale of [`Check::rel_kkt`].
@@ -591,7 +676,7 @@ impl<'a> CdEngine<'a> {
     }
 
     /// Computes and caches the Gram columns `X̃ᵀx̃_j` of `cols` that are not cached yet: one
-    /// blocked matrix product for several columns, dot products for one or two.
+    /// blocked matrix product for several columns, dot products for a few.
     fn ensure_gram(&mut self, cols: &[usize]) {
         let (n, p) = (self.n, self.p);
         let missing: Vec<usize> = cols
@@ -604,41 +689,85 @@ impl<'a> CdEngine<'a> {
         }
         let first = self.gram.len() / p.max(1);
         self.gram.reserve(missing.len() * p);
+        let src = Source {
+            x: &self.x,
+            n,
+            transform: self.in_place.then_some((
+                &self.xbar[..],
+                &self.scales[..],
+                &self.sqrt_v[..],
+            )),
+        };
         if missing.len() < 8 || n < 8 || p < 8 {
-            // Up to four new columns per pass over X̃.
+            // Up to four new columns per pass over X. In place, the new columns enter as
+            // `bᵢ = √vᵢ·x̃ᵢₖ` (one O(n) buffer each) and each column of X is centered and
+            // scaled inside the dot product: Σᵢ x̃ᵢⱼx̃ᵢₖ = Σᵢ (xᵢⱼ − x̄ⱼ)·bᵢ / sⱼ.
+            let shift = src.transform.map(|(m, s, _)| (m, s));
+            let mut buf = if src.transform.is_some() {
+                vec![0.0; 4.min(missing.len()) * n]
+            } else {
+                Vec::new()
+            };
             for chunk in missing.chunks(4) {
                 let start = self.gram.len();
                 self.gram.resize(start + chunk.len() * p, 0.0);
-                let x = &self.x;
                 let out = &mut self.gram[start..];
-                if chunk.len() == 4 {
-                    let b = [
-                        &x[chunk[0] * n..(chunk[0] + 1) * n],
-                        &x[chunk[1] * n..(chunk[1] + 1) * n],
-                        &x[chunk[2] * n..(chunk[2] + 1) * n],
-                        &x[chunk[3] * n..(chunk[3] + 1) * n],
-                    ];
-                    for (j, xj) in x.chunks_exact(n).enumerate() {
-                        let d = dot4(xj, b);
-                        for c in 0..4 {
-                            out[c * p + j] = d[c];
-                        }
-                    }
-                } else {
+                if let Some((xbar, scales, sqrt_v)) = src.transform {
                     for (c, &k) in chunk.iter().enumerate() {
-                        let xk = &x[k * n..(k + 1) * n];
-                        for (j, xj) in x.chunks_exact(n).enumerate() {
-                            out[c * p + j] = dot(xj, xk);
+                        let (m, s) = (xbar[k], scales[k]);
+                        let col = &src.x[k * n..(k + 1) * n];
+                        for ((b, &a), &v) in buf[c * n..(c + 1) * n].iter_mut().zip(col).zip(sqrt_v)
+                        {
+                            let t = if s == 1.0 {
+                                v * (a - m)
+                            } else {
+                                v * (a - m) / s
+                            };
+                            *b = v * t;
                         }
                     }
+                }
+                let column = |c: usize| -> &[f64] {
+                    if src.transform.is_some() {
+                        &buf[c * n..(c + 1) * n]
+                    } else {
+                        &src.x[chunk[c] * n..(chunk[c] + 1) * n]
+                    }
+                };
+                match chunk.len() {
+                    4 => gram_chunk(
+                        src.x,
+                        n,
+                        p,
+                        shift,
+                        std::array::from_fn::<_, 4, _>(column),
+                        out,
+                    ),
+                    3 => gram_chunk(
+                        src.x,
+                        n,
+                        p,
+                        shift,
+                        std::array::from_fn::<_, 3, _>(column),
+                        out,
+                    ),
+                    2 => gram_chunk(
+                        src.x,
+                        n,
+                        p,
+                        shift,
+                        std::array::from_fn::<_, 2, _>(column),
+                        out,
+                    ),
+                    _ => gram_chunk(src.x, n, p, shift, [column(0)], out),
                 }
             }
         } else {
             // G[:, M] = Σ_blocks X̃_Rᵀ·X̃_{R,M} over blocks R of rows, each one matrix product
-            // on matrixmultiply's cache-blocked kernel (`linalg::gemm`). X̃_Rᵀ is a strided
-            // view of X̃ (element (j, i) of the block starting at row r0 sits at
-            // r0 + j·n + i), so only the block's rows of the new columns are gathered:
-            // O(ROWS·|M|) memory, not a copy of |M| columns, and still one pass over X̃.
+            // on matrixmultiply's cache-blocked kernel (`linalg::gemm`). Only the block's rows
+            // are gathered (O(ROWS·p) memory, not a copy of columns), still one pass over X.
+            // When X̃ is stored and nothing is cached, the left factor X̃_Rᵀ is a strided view
+            // of X̃ itself (element (j, i) of the block starting at row r0 sits at r0 + j·n + i).
             const ROWS: usize = 256;
             let k = missing.len();
             let rows = ROWS.min(n);
@@ -652,40 +781,14 @@ impl<'a> CdEngine<'a> {
             // block rows gathered like the new columns'), which over a path that caches most
             // columns saves about half of the Gram's flops.
             let rest: Vec<usize> = (0..p).filter(|&j| self.gram_slot[j] == NO_SLOT).collect();
+            let symmetric = 4 * (p - rest.len()) >= p;
             let (cached_part, new_part) = self.gram.split_at_mut(start);
             let mut out = DMatrixViewMut::from_slice(new_part, p, k);
-            if 4 * (p - rest.len()) >= p {
-                let mut brest = DMatrix::<f64>::zeros(rows, rest.len());
-                let mut tmp = DMatrix::<f64>::zeros(rest.len(), k);
+            if !symmetric && src.transform.is_none() {
+                let xt = Strided::new(src.x, n, p, 1, n).t();
                 for r0 in (0..n).step_by(rows) {
                     let rb = rows.min(n - r0);
-                    gather_rows(&self.x, n, &missing, r0, rb, &mut block);
-                    gather_rows(&self.x, n, &rest, r0, rb, &mut brest);
-                    let lhs = Strided::new(brest.as_slice(), rows, rest.len(), 1, rows).t();
-                    gemm(
-                        &mut tmp,
-                        1.0,
-                        &lhs.view(0, rest.len(), 0, rb),
-                        &block.rows(0, rb),
-                        1.0,
-                    );
-                }
-                for (c, &m) in missing.iter().enumerate() {
-                    for (a, &i) in rest.iter().enumerate() {
-                        out[(i, c)] = tmp[(a, c)];
-                    }
-                    for i in 0..p {
-                        let s = self.gram_slot[i];
-                        if s != NO_SLOT {
-                            out[(i, c)] = cached_part[s * p + m];
-                        }
-                    }
-                }
-            } else {
-                let xt = Strided::new(&self.x, n, p, 1, n).t();
-                for r0 in (0..n).step_by(rows) {
-                    let rb = rows.min(n - r0);
-                    gather_rows(&self.x, n, &missing, r0, rb, &mut block);
+                    gather_rows(src, &missing, r0, rb, &mut block);
                     gemm(
                         &mut out,
                         1.0,
@@ -693,6 +796,47 @@ impl<'a> CdEngine<'a> {
                         &block.rows(0, rb),
                         1.0,
                     );
+                }
+            } else {
+                // The left factor's rows are gathered too: the other columns (symmetric
+                // fill), or all p when X̃ is formed in place.
+                let all: Vec<usize>;
+                let left: &[usize] = if symmetric {
+                    &rest
+                } else {
+                    all = (0..p).collect();
+                    &all
+                };
+                let mut bleft = DMatrix::<f64>::zeros(rows, left.len());
+                let mut tmp = if symmetric {
+                    DMatrix::<f64>::zeros(left.len(), k)
+                } else {
+                    DMatrix::<f64>::zeros(0, 0)
+                };
+                for r0 in (0..n).step_by(rows) {
+                    let rb = rows.min(n - r0);
+                    gather_rows(src, &missing, r0, rb, &mut block);
+                    gather_rows(src, left, r0, rb, &mut bleft);
+                    let lhs = Strided::new(bleft.as_slice(), rows, left.len(), 1, rows).t();
+                    let lhs = lhs.view(0, left.len(), 0, rb);
+                    if symmetric {
+                        gemm(&mut tmp, 1.0, &lhs, &block.rows(0, rb), 1.0);
+                    } else {
+                        gemm(&mut out, 1.0, &lhs, &block.rows(0, rb), 1.0);
+                    }
+                }
+                if symmetric {
+                    for (c, &m) in missing.iter().enumerate() {
+                        for (a, &i) in rest.iter().enumerate() {
+                            out[(i, c)] = tmp[(a, c)];
+                        }
+                        for i in 0..p {
+                            let s = self.gram_slot[i];
+                            if s != NO_SLOT {
+                                out[(i, c)] = cached_part[s * p + m];
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -1349,34 +1493,58 @@ mod tests {
     use super::*;
 
     /// Gram columns computed in batches — the first from the full product, a later one with
-    /// the rows of cached columns filled in by symmetry — equal direct dot products of the
-    /// working columns, for a design with an intercept and weights (X̃ a transformed copy).
+    /// the rows of cached columns filled in by symmetry, and batches of one to four columns
+    /// by dot products — equal direct dot products of the stored working columns of a
+    /// naive-mode engine on the same design: with X̃ = X (borrowed), and with an intercept,
+    /// scales and weights (X̃ formed in place), some of the weights zero.
     #[test]
     fn gram_batches_match_dot_products() {
         let (n, p) = (300, 30);
         let x = DMatrix::from_fn(n, p, |i, j| (((i * 7 + j * 13) % 29) as f64 - 14.0) / 7.0);
         let y = DVector::from_fn(n, |i, _| ((i * 5) % 11) as f64 - 5.0);
         let v = DVector::from_fn(n, |i, _| 0.5 + (i % 3) as f64);
-        let design = Design::new(&x, &y).unwrap().with_weights(&v).unwrap();
-        let mut e = CdEngine::new(&design, true, None, Some(true));
-        let first: Vec<usize> = (0..10).collect();
-        let second: Vec<usize> = (10..p).step_by(2).collect();
-        e.ensure_gram(&first);
-        assert!(
-            4 * first.len() >= p,
-            "the second batch must take the symmetric branch"
-        );
-        e.ensure_gram(&second);
-        for &m in first.iter().chain(&second) {
-            let s = e.gram_slot[m];
-            let xm = &e.x[m * n..(m + 1) * n];
-            for i in 0..p {
-                let want = dot(&e.x[i * n..(i + 1) * n], xm);
-                let got = e.gram[s * p + i];
-                assert!(
-                    (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-                    "G[{i}, {m}] = {got} vs {want}"
-                );
+        let v0 = DVector::from_fn(n, |i, _| if i % 5 == 2 { 0.0 } else { v[i] });
+        let scales: Vec<f64> = (0..p).map(|j| 0.5 + 0.1 * j as f64).collect();
+        let batches: [Vec<usize>; 4] = [
+            (0..10).collect(),
+            (10..p).step_by(2).collect(),
+            vec![11, 13, 15],
+            vec![17, 19, 21, 23, 25],
+        ];
+        for (weights, intercept, sc) in [
+            (None, false, None),
+            (Some(&v), true, None),
+            (Some(&v0), true, Some(&scales[..])),
+            (Some(&v0), false, Some(&scales[..])),
+        ] {
+            let mut design = Design::new(&x, &y).unwrap();
+            if let Some(w) = weights {
+                design = design.with_weights(w).unwrap();
+            }
+            let naive = CdEngine::new(&design, intercept, sc, Some(false));
+            let mut e = CdEngine::new(&design, intercept, sc, Some(true));
+            assert_eq!(e.in_place, weights.is_some());
+            for (j, (a, b)) in e.h.iter().zip(&naive.h).enumerate() {
+                assert!((a - b).abs() <= 1e-12 * b.abs(), "h[{j}] = {a} vs {b}");
+            }
+            for (b, batch) in batches.iter().enumerate() {
+                if b == 1 {
+                    assert!(4 * batches[0].len() >= p, "batch 1 must be symmetric");
+                }
+                e.ensure_gram(batch);
+            }
+            for &m in batches.iter().flatten() {
+                let s = e.gram_slot[m];
+                let xm = &naive.x[m * n..(m + 1) * n];
+                for i in 0..p {
+                    let want = dot(&naive.x[i * n..(i + 1) * n], xm);
+                    let got = e.gram[s * p + i];
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                        "G[{i}, {m}] = {got} vs {want} (weights: {}, intercept {intercept})",
+                        weights.is_some()
+                    );
+                }
             }
         }
     }
