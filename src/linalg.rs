@@ -55,22 +55,72 @@ impl<'a> Strided<'a> {
 }
 
 /// `C += AᵀA` on the tiles of `C` on and above the diagonal (`C` is k × k for `A` rows × k):
-/// one matrix product per tile row, about `(t+1)/(2t)` of the full product's flops for `t`
-/// tiles. The strictly lower tiles are left as they were ([`mirror_upper`] completes `C`).
+/// one matrix product per band of `b` columns, `C[..j₀+b, band] += A[:, ..j₀+b]ᵀ·A[:, band]`,
+/// about `(t+1)/(2t)` of the full product's flops for `t` bands. The strictly lower tiles
+/// are left as they were ([`mirror_upper`] completes `C`).
+///
+/// Large products run on rayon's pool: the bands are disjoint column ranges of `C`
+/// (contiguous, column-major), split recursively into halves of equal work (a band's work
+/// grows with its position). Each entry is summed in the same order whatever the thread
+/// count, so the result does not depend on it.
 pub(crate) fn add_gram(c: &mut DMatrix<f64>, a: &Strided<'_>) {
     let k = a.cols;
-    if a.rows == 0 {
+    if a.rows == 0 || k == 0 {
+        return;
+    }
+    // Below ~4·10⁶ multiply-adds a thread hand-off costs more than it saves. Large products
+    // take narrower bands, so that the halves can be balanced (the width depends on the size
+    // only, never on the thread count).
+    let large = a.rows * k * k >= 8_000_000;
+    let width = if large { TILE / 2 } else { TILE };
+    let parallel = large && rayon::current_num_threads() > 1;
+    let mut bands: Vec<(usize, &mut [f64])> = c
+        .as_mut_slice()
+        .chunks_mut(width * k)
+        .enumerate()
+        .map(|(t, d)| (t * width, d))
+        .collect();
+    gram_bands(&mut bands, k, a, parallel);
+}
+
+/// The bands of [`add_gram`], halved by work onto two rayon tasks while `parallel`.
+fn gram_bands(bands: &mut [(usize, &mut [f64])], k: usize, a: &Strided<'_>, parallel: bool) {
+    let work = |b: &(usize, &mut [f64])| (b.0 + b.1.len() / k) * (b.1.len() / k);
+    if parallel && bands.len() > 1 {
+        let total: usize = bands.iter().map(work).sum();
+        let (mut acc, mut split) = (0, 1);
+        for (i, b) in bands.iter().enumerate() {
+            acc += work(b);
+            if 2 * acc >= total {
+                // Band i goes to whichever half leaves the two closer to equal.
+                split = if 2 * acc - total <= total - 2 * (acc - work(b)) {
+                    i + 1
+                } else {
+                    i
+                };
+                break;
+            }
+        }
+        let split = split.clamp(1, bands.len() - 1);
+        let (left, right) = bands.split_at_mut(split);
+        rayon::join(
+            || gram_bands(left, k, a, true),
+            || gram_bands(right, k, a, true),
+        );
         return;
     }
     let at = a.t();
-    let mut i0 = 0;
-    while i0 < k {
-        let bi = TILE.min(k - i0);
-        let lhs = at.view(i0, bi, 0, a.rows);
-        let rhs = a.view(0, a.rows, i0, k - i0);
-        let mut cv = c.view_mut((i0, i0), (bi, k - i0));
-        gemm(&mut cv, 1.0, &lhs, &rhs, 1.0);
-        i0 += bi;
+    for (j0, data) in bands.iter_mut() {
+        let (j0, bj) = (*j0, data.len() / k);
+        let mut cv = nalgebra::DMatrixViewMut::from_slice(data, k, bj);
+        let mut top = cv.rows_mut(0, j0 + bj);
+        gemm(
+            &mut top,
+            1.0,
+            &at.view(0, j0 + bj, 0, a.rows),
+            &a.view(0, a.rows, j0, bj),
+            1.0,
+        );
     }
 }
 
@@ -174,7 +224,17 @@ mod tests {
 
     #[test]
     fn add_gram_and_mirror_give_the_gram_matrix() {
-        for (r, c) in [(1, 1), (4, 3), (5, 5), (7, 6), (300, 9), (40, 130)] {
+        // The last two are large enough for the parallel, work-balanced bands.
+        for (r, c) in [
+            (1, 1),
+            (4, 3),
+            (5, 5),
+            (7, 6),
+            (300, 9),
+            (40, 130),
+            (500, 130),
+            (130, 300),
+        ] {
             let a = filled(r, c, 0.53);
             let mut g = DMatrix::zeros(c, c);
             add_gram(&mut g, &Strided::of(&a));
@@ -182,6 +242,28 @@ mod tests {
             let want = a.transpose() * &a;
             let diff = (&g - &want).amax();
             assert!(diff <= 1e-12 * want.amax().max(1.0), "{r}×{c}: {diff:e}");
+        }
+    }
+
+    /// The parallel bands give the same bits on one thread and on several.
+    #[test]
+    fn add_gram_does_not_depend_on_the_thread_count() {
+        let a = filled(400, 200, 0.37);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut g = DMatrix::zeros(200, 200);
+                add_gram(&mut g, &Strided::of(&a));
+                mirror_upper(&mut g);
+                g
+            })
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            assert_eq!(one, run(threads), "{threads} threads");
         }
     }
 }
