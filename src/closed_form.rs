@@ -7,6 +7,8 @@
 //! is `λ = σ²/τ²`; a Laplace prior of scale `b` is `α = σ²/b`.
 
 use crate::error::{check_non_negative, Error, Result};
+use crate::linalg::{add_gram, mirror_upper, Strided};
+use crate::solve::coordinate::dot;
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn, SymmetricEigen};
 
 /// The soft-threshold `S(z, γ) = sign(z)·max(|z| − γ, 0)`: the proximal operator of `γ|·|`,
@@ -313,11 +315,42 @@ pub(crate) fn weighted_ridge(
         n,
         (0..n).map(|i| design.weight(i).sqrt() * (design.y()[i] - design.offset_at(i) - ybar)),
     );
-    let mut a = xt.tr_mul(&xt);
-    for j in 0..p {
-        a[(j, j)] += sigma2 * precisions[j];
-    }
-    let w = cholesky_solve(a, &xt.tr_mul(&yt), "XᵀVX/σ² + prior precision")?;
+    let c: Vec<f64> = precisions.iter().map(|&q| sigma2 * q).collect();
+    let w = if p > n && c.iter().all(|&cj| cj > 0.0 && cj.is_finite()) {
+        // Dual form (push-through identity), n × n instead of p × p: with Z = X̃C^{-1/2},
+        // w = (X̃ᵀX̃ + C)⁻¹X̃ᵀỹ = C^{-1/2}·Zᵀ(ZZᵀ + I)⁻¹ỹ.
+        let mut z = xt;
+        for (j, mut col) in z.column_iter_mut().enumerate() {
+            col *= 1.0 / c[j].sqrt();
+        }
+        let mut k = DMatrix::<f64>::zeros(n, n);
+        add_gram(&mut k, &Strided::of(&z).t());
+        mirror_upper(&mut k);
+        for i in 0..n {
+            k[(i, i)] += 1.0;
+        }
+        let alpha = cholesky_solve(k, &yt, "X̃C⁻¹X̃ᵀ + I")?;
+        DVector::from_iterator(
+            p,
+            z.column_iter()
+                .zip(&c)
+                .map(|(col, &cj)| dot(col.as_slice(), alpha.as_slice()) / cj.sqrt()),
+        )
+    } else {
+        // Primal form: the Gram matrix on the upper block triangle (`linalg::add_gram`).
+        let mut a = DMatrix::<f64>::zeros(p, p);
+        add_gram(&mut a, &Strided::of(&xt));
+        mirror_upper(&mut a);
+        for j in 0..p {
+            a[(j, j)] += c[j];
+        }
+        let xty = DVector::from_iterator(
+            p,
+            xt.column_iter()
+                .map(|col| dot(col.as_slice(), yt.as_slice())),
+        );
+        cholesky_solve(a, &xty, "XᵀVX/σ² + prior precision")?
+    };
     let b = if intercept { ybar - xbar.dot(&w) } else { 0.0 };
     Ok((w, b))
 }
