@@ -356,7 +356,7 @@ pub(crate) fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
 /// Reused along a λ path, so that every fit after the first is warm-started.
 ///
 /// The working design `X̃` is not stored: the engine borrows the caller's column-major `X`
-/// and applies the weights, centering and scaling as it reads a column ([`Source`]), so its
+/// and applies the weights, centering and scaling as it reads a column, so its
 /// memory is `O(n + p)` plus the Gram columns it caches (issue #9's budget). The exception is
 /// naive updates with observation weights (proximal Newton's subproblems, on its working
 /// columns), where a stored copy is faster. A coordinate
