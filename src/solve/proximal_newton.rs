@@ -11,7 +11,10 @@
 //!    ([`CdEngine`] on the design `(X, z)` with weights `a`, σ² = 1), warm-started at `w`;
 //!    on a warm-started path point ([`ProximalNewton::with_screening`]) only the working set
 //!    moves — non-zero and unpenalized coordinates, KKT violators and the strong rule's
-//!    survivors — so the weighted design is built for those columns alone;
+//!    survivors — so the weighted design is built for those columns alone
+//!    ([`CdEngine::on_columns`], one weighted copy made straight from X; without a screen,
+//!    every column that can move: a zero coefficient under an infinite L1 weight, as in a
+//!    path's null model, cannot);
 //!    the subproblem is solved to a KKT violation `≤ scale·clamp(0.1·r^1.5, 0.5·tol, 10⁻³)`,
 //!    with `r` the current relative KKT violation (inexact early, exact at the end: a forcing
 //!    term `r^0.5` relative to `r` keeps superlinear convergence, of order 1.5; on the
@@ -287,24 +290,34 @@ fn outer_step<L: Likelihood, P: Prior>(
     let cols: Option<Vec<usize>> = screen
         .filter(|prev| prev.len() == p)
         .map(|prev| working_set(pen, &theta.as_slice()[..p], g.as_slice(), prev))
-        // A working set of more than half the columns is solved on X itself: copying those
-        // columns first would double the memory for little saved work.
-        .filter(|c| 2 * c.len() <= p);
-    let x_sub;
+        // Without a screen, every column that can move: a zero coefficient with an infinite
+        // L1 weight (the null model of a path holds the penalized ones so) cannot.
+        .or_else(|| {
+            Some(
+                (0..p)
+                    .filter(|&j| theta[j] != 0.0 || pen.l1[j] < f64::MAX)
+                    .collect(),
+            )
+        })
+        // All columns: the engine on X itself (the same copy, without the index map).
+        .filter(|c: &Vec<usize>| c.len() < p);
+    // The engine copies the working columns, weighted and centered, straight from X.
     let pen_sub;
-    let (x_work, pen_work, w_work): (&DMatrix<f64>, &ElasticPenalty, Vec<f64>) = match &cols {
+    let (pen_work, w_work): (&ElasticPenalty, Vec<f64>) = match &cols {
         Some(c) => {
-            x_sub = pb.design().x().select_columns(c.iter());
             pen_sub = ElasticPenalty {
                 l1: c.iter().map(|&j| pen.l1[j]).collect(),
                 l2: c.iter().map(|&j| pen.l2[j]).collect(),
             };
-            (&x_sub, &pen_sub, c.iter().map(|&j| theta[j]).collect())
+            (&pen_sub, c.iter().map(|&j| theta[j]).collect())
         }
-        None => (pb.design().x(), pen, theta.as_slice()[..p].to_vec()),
+        None => (pen, theta.as_slice()[..p].to_vec()),
     };
-    let design = Design::with_validated_x(x_work, &z)?.with_weights(&a)?;
-    let mut engine = CdEngine::new(&design, pb.has_intercept(), None, covariance);
+    let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&a)?;
+    let mut engine = match &cols {
+        Some(c) => CdEngine::on_columns(&design, c, pb.has_intercept(), covariance)?,
+        None => CdEngine::new(&design, pb.has_intercept(), None, covariance),
+    };
     engine.without_active_gram();
     engine.set_penalty(pen_work, 1.0);
     // The fit of the working columns at θ is η − offset − b (coordinates outside the working
