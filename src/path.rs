@@ -345,7 +345,8 @@ impl<L: Likelihood> Path<L> {
     /// Whether a fit on `n` rows (of positive weight) and `p` columns runs in covariance
     /// mode, where the engine reads `X` in place: a cross-validation fold can then be given
     /// as zero weights on the full `X` instead of a copy of its rows (its Gram columns sum
-    /// over the zero rows too, `K/(K−1)` times the flops, measured no slower than copying).
+    /// over the zero rows too, `K/(K−1)` times the flops: the tall 10-fold CV measured
+    /// 7–12 % slower than with row copies, for a seventh of the memory).
     /// Gaussian family only: the GLM paths evaluate `η` over every row at each step.
     pub(crate) fn fits_rows_in_place(&self, n: usize, p: usize) -> bool {
         self.likelihood.gaussian_noise_variance().is_some()
