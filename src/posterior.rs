@@ -245,17 +245,31 @@ impl Posterior {
 
     /// Posterior standard deviation of parameter `i`; `None` if pinned.
     ///
-    /// # Panics
-    /// If `i ≥ n_params()`.
-    pub fn standard_error(&self, i: usize) -> Option<f64> {
-        assert!(i < self.n_params(), "parameter index out of range");
-        (!self.is_pinned(i)).then(|| self.covariance[(i, i)].max(0.0).sqrt())
+    /// # Errors
+    /// [`Error::DimensionMismatch`] if `i ≥ n_params()`.
+    pub fn standard_error(&self, i: usize) -> Result<Option<f64>> {
+        self.check_index(i)?;
+        Ok(self.sd(i))
     }
     /// All standard deviations (`None` for pinned coefficients), intercept last.
     pub fn standard_errors(&self) -> Vec<Option<f64>> {
-        (0..self.n_params())
-            .map(|i| self.standard_error(i))
-            .collect()
+        (0..self.n_params()).map(|i| self.sd(i)).collect()
+    }
+
+    /// The standard deviation of an index known to be in range.
+    fn sd(&self, i: usize) -> Option<f64> {
+        (!self.is_pinned(i)).then(|| self.covariance[(i, i)].max(0.0).sqrt())
+    }
+
+    fn check_index(&self, i: usize) -> Result<()> {
+        if i >= self.n_params() {
+            return Err(Error::DimensionMismatch {
+                what: "parameter index",
+                expected: self.n_params(),
+                found: i,
+            });
+        }
+        Ok(())
     }
 
     /// The central credible interval of parameter `i` at probability `level`:
@@ -266,14 +280,8 @@ impl Posterior {
     /// `level` not in (0, 1); `i` out of range ([`Error::DimensionMismatch`]).
     pub fn credible_interval(&self, i: usize, level: f64) -> Result<Option<CredibleInterval>> {
         let z = quantile(level)?;
-        if i >= self.n_params() {
-            return Err(Error::DimensionMismatch {
-                what: "parameter index",
-                expected: self.n_params(),
-                found: i,
-            });
-        }
-        Ok(self.standard_error(i).map(|sd| {
+        self.check_index(i)?;
+        Ok(self.sd(i).map(|sd| {
             let m = self.mode[i];
             CredibleInterval {
                 estimate: m,

@@ -369,10 +369,15 @@ fn laplace_prior_active_set() {
     }
     for &j in &zeros {
         assert!(post.credible_interval(j, 0.9).unwrap().is_none());
-        assert!(post.standard_error(j).is_none());
+        assert!(post.standard_error(j).unwrap().is_none());
         assert_eq!(post.covariance().row(j).amax(), 0.0);
     }
     assert!(post.credible_interval(p, 0.9).unwrap().is_some());
+    // An index past the intercept is a typed error, not a panic.
+    assert!(matches!(
+        post.standard_error(p + 1),
+        Err(mapfit::Error::DimensionMismatch { .. })
+    ));
 }
 
 /// Sequential updating: the exact posterior of batch A as a full-covariance prior for batch

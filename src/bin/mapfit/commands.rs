@@ -243,11 +243,8 @@ fn standard_errors<L: Likelihood, P: Prior>(
         theta[p] = fit.intercept();
     }
     let post = Posterior::laplace(&problem, &theta).ok()?;
-    Some(
-        (0..p)
-            .map(|j| post.standard_error(j).map(|s| s / scales[j]))
-            .collect(),
-    )
+    let se = post.standard_errors();
+    Some((0..p).map(|j| se[j].map(|s| s / scales[j])).collect())
 }
 
 #[allow(clippy::too_many_arguments)]
