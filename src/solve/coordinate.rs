@@ -60,6 +60,13 @@ const NO_SLOT: usize = usize::MAX;
 /// spent as many shuffles as multiplications: 1.7× slower on cache-resident columns).
 #[inline]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    dot_map(a, b, |x| x)
+}
+
+/// `Σ f(aᵢ)·bᵢ` with [`dot`]'s accumulators (`f` the identity for [`dot`], an [`element`] of
+/// X̃ for [`dot_centered`], so that the two agree bit for bit).
+#[inline(always)]
+fn dot_map(a: &[f64], b: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let ca = a.chunks_exact(8);
@@ -69,7 +76,7 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     for (x, y) in ca.zip(cb) {
         for k in 0..4 {
             for l in 0..2 {
-                acc[k][l] += x[2 * k + l] * y[2 * k + l];
+                acc[k][l] += f(x[2 * k + l]) * y[2 * k + l];
             }
         }
     }
@@ -79,7 +86,7 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     }
     let mut s = t[0] + t[1];
     for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
+        s += f(*x) * y;
     }
     s
 }
@@ -121,28 +128,7 @@ fn element(a: f64, m: f64, inv_s: f64, sqrt_v: f64) -> f64 {
 /// weights) with `b`, with [`dot`]'s accumulators, so equal to it bit for bit.
 #[inline]
 fn dot_centered(a: &[f64], m: f64, inv_s: f64, b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    let mut acc = [[0.0f64; 2]; 4];
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            for l in 0..2 {
-                acc[k][l] += element(x[2 * k + l], m, inv_s, 1.0) * y[2 * k + l];
-            }
-        }
-    }
-    let mut t = [0.0f64; 2];
-    for l in 0..2 {
-        t[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
-    }
-    let mut s = t[0] + t[1];
-    for (x, y) in ra.iter().zip(rb) {
-        s += element(*x, m, inv_s, 1.0) * y;
-    }
-    s
+    dot_map(a, b, |x| element(x, m, inv_s, 1.0))
 }
 
 /// [`dot_centered`] with weights: [`dot`] of the [`element`]s `(√vᵢ·(aᵢ − m))·inv_s` with `b`.
