@@ -508,6 +508,7 @@ fn glm_path(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
                 "kkt_tol": kkt_tol,
                 "max_rel_kkt": fit.relative_kkt().iter().copied().fold(0.0, f64::max),
                 "iterations": fit.convergences().iter().map(|c| c.iterations).sum::<u64>(),
+                "sweeps": fit.sweeps(),
             }),
         })
     }

@@ -223,6 +223,8 @@ impl<L: Likelihood> Path<L> {
         let mut history: Vec<(f64, DVector<f64>)> = Vec::with_capacity(PREDICTOR_POINTS);
         let mut l1_prev = l1_of(grid[0].max(lambda_max).max(f64::MIN_POSITIVE));
         let (mut sweeps, mut newton_iterations) = (0u64, 0u64);
+        // One allocation for every subproblem's working-column copy along the path.
+        let mut storage: Vec<f64> = Vec::new();
         for k in 0..n_grid {
             let lambda = grid[k];
             let prior =
@@ -244,15 +246,18 @@ impl<L: Likelihood> Path<L> {
             }
             // The IRLS weights change at every Newton step, so a Gram matrix would be rebuilt
             // each time (O(n·p·|S|)); naive updates (O(n) per coordinate) are the default.
-            solver = solver.with_covariance_updates(self.covariance.unwrap_or(false));
+            solver = solver
+                .with_covariance_updates(self.covariance.unwrap_or(false))
+                .with_storage(std::mem::take(&mut storage));
             let max_iters = self.max_iters;
             // The problem moves into the executor with its caches (η and the gradient at the
             // start, just computed) and comes back with those of the solution.
-            let res = Executor::new(problem, solver)
+            let mut res = Executor::new(problem, solver)
                 .configure(|s| s.param(start).max_iters(max_iters))
                 .ctrlc(false)
                 .timer(false)
                 .run()?;
+            storage = res.solver.take_storage();
             let iterations = res.state.get_iter();
             let conv: Convergence = res.solver.convergence(iterations);
             sweeps += res.solver.inner_sweeps();

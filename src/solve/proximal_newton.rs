@@ -12,7 +12,8 @@
 //!    on a warm-started path point ([`ProximalNewton::with_screening`]) only the working set
 //!    moves — non-zero and unpenalized coordinates, KKT violators and the strong rule's
 //!    survivors — so the weighted design is built for those columns alone
-//!    ([`CdEngine::on_columns`], one weighted copy made straight from X; without a screen,
+//!    ([`CdEngine::on_columns_reusing`], one weighted copy made straight from X into one
+//!    allocation kept from step to step and, on a path, from λ to λ; without a screen,
 //!    every column that can move: a zero coefficient under an infinite L1 weight, as in a
 //!    path's null model, cannot);
 //!    the subproblem is solved to a KKT violation `≤ scale·clamp(0.1·r^1.5, 0.5·tol, 10⁻³)`,
@@ -20,7 +21,9 @@
 //!    term `r^0.5` relative to `r` keeps superlinear convergence, of order 1.5; on the
 //!    benchmark paths it needs 20–25 % fewer coordinate updates than `r²` and no more Newton
 //!    steps); the sweeps stop at a threshold on `max_j h_j·Δ_j²` derived from that target;
-//! 3. backtracks along `Δ = θ′ − θ` (halving `t`) until the true objective decreases enough:
+//! 3. backtracks along `Δ = θ′ − θ` (halving `t`; the full step's gradient is computed
+//!    first, in the same pass over X as its η — [`MapProblem::data_gradient`]) until the
+//!    true objective decreases enough:
 //!    `F(θ + tΔ) ≤ F(θ) + σ·t·D`, `D = ∇f(θ)ᵀΔ + pen(w + Δ_w) − pen(w) ≤ 0`, `σ = 10⁻⁴`.
 //!    When the predicted decrease `|D|` is below the objective's rounding level
 //!    (`10³·ε·max(|F|, 1)`, i.e. at the optimum) or no step passes, the full step is taken
@@ -102,6 +105,9 @@ pub struct ProximalNewton {
     grad: Option<DVector<f64>>,
     /// `max|∇f(0)|` when the caller knows it (a path: it does not depend on the prior).
     known_scale: Option<f64>,
+    /// The allocation of the subproblems' copy of the working columns, reused from one
+    /// Newton step to the next (and along a path, [`ProximalNewton::with_storage`]).
+    storage: Vec<f64>,
 }
 
 impl Default for ProximalNewton {
@@ -127,6 +133,7 @@ impl ProximalNewton {
             screen_prev: None,
             grad: None,
             known_scale: None,
+            storage: Vec::new(),
         }
     }
 
@@ -171,6 +178,18 @@ impl ProximalNewton {
         self.known_scale = Some(scale);
         self.grad = Some(grad);
         self
+    }
+
+    /// Memory for the subproblems' working-column copy, handed on from an earlier solver
+    /// (its contents are not used): a path passes one allocation from λ to λ.
+    pub(crate) fn with_storage(mut self, storage: Vec<f64>) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// The working-column allocation, for [`ProximalNewton::with_storage`].
+    pub(crate) fn take_storage(&mut self) -> Vec<f64> {
+        std::mem::take(&mut self.storage)
     }
 
     /// The data gradient at the current θ (after a run: at the returned θ).
@@ -275,6 +294,7 @@ fn outer_step<L: Likelihood, P: Prior>(
     covariance: Option<bool>,
     max_backtracks: u32,
     screen: Option<&[f64]>,
+    storage: &mut Vec<f64>,
 ) -> Result<Step> {
     let p = pb.design().p();
     let (a, z) = irls_model(pb, theta);
@@ -314,10 +334,13 @@ fn outer_step<L: Likelihood, P: Prior>(
         None => (pen, theta.as_slice()[..p].to_vec()),
     };
     let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&a)?;
-    let mut engine = match &cols {
-        Some(c) => CdEngine::on_columns(&design, c, pb.has_intercept(), covariance)?,
-        None => CdEngine::new(&design, pb.has_intercept(), None, covariance),
-    };
+    let mut engine = CdEngine::on_columns_reusing(
+        &design,
+        cols.as_deref(),
+        pb.has_intercept(),
+        covariance,
+        std::mem::take(storage),
+    )?;
     engine.without_active_gram();
     engine.set_penalty(pen_work, 1.0);
     // The fit of the working columns at θ is η − offset − b (coordinates outside the working
@@ -360,6 +383,7 @@ fn outer_step<L: Likelihood, P: Prior>(
     }
     let sweeps = engine.sweeps();
     let (w_work_new, b_new) = engine.coefficients();
+    *storage = engine.into_storage();
     let w_new = match &cols {
         Some(c) => {
             let mut w = DVector::zeros(p);
@@ -388,6 +412,11 @@ fn outer_step<L: Likelihood, P: Prior>(
     if decrease < -noise {
         for _ in 0..max_backtracks {
             let cand = theta + &delta * t;
+            // The full step nearly always passes: its gradient is computed first, in the
+            // same pass over X as its η (`data_gradient`), which the objective then reuses.
+            if t == 1.0 {
+                pb.data_gradient(&cand);
+            }
             let f = pb.objective(&cand);
             if f.is_finite() && f <= f0 + SUFFICIENT_DECREASE * t * decrease {
                 let grad = pb.data_gradient(&cand);
@@ -408,8 +437,8 @@ fn outer_step<L: Likelihood, P: Prior>(
     // A decrease below rounding (at the optimum), or no Armijo step: take the full step if it
     // is closer to optimal by the KKT conditions.
     let cand = theta + &delta;
-    let f = pb.objective(&cand);
     let grad = pb.data_gradient(&cand);
+    let f = pb.objective(&cand);
     let kkt = pb.kkt_violation_with(&cand, &grad);
     if f.is_finite() && kkt < kkt0 {
         return Ok(Step {
@@ -514,6 +543,7 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
         );
         let screen = self.screen_prev.as_deref();
         let grad = self.grad.take();
+        let storage = &mut self.storage;
         let step = problem.problem("pn_step", |pb| {
             let pen = elastic_of(pb).map_err(argmin_err)?;
             let g = match grad {
@@ -521,7 +551,7 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
                 None => pb.data_gradient(&theta),
             };
             outer_step(
-                pb, &pen, &theta, &g, f0, kkt0, inner_tol, max_inner, cov, max_bt, screen,
+                pb, &pen, &theta, &g, f0, kkt0, inner_tol, max_inner, cov, max_bt, screen, storage,
             )
             .map_err(argmin_err)
         })?;
