@@ -363,6 +363,9 @@ fn outer_step<L: Likelihood, P: Prior>(
     // The subproblem's checks read the residual kept up to date by the updates (the outer
     // KKT check recomputes everything exactly from θ).
     engine.incremental_residual();
+    // Its checks reuse the last quiet sweep's products (the outer loop checks the true KKT
+    // conditions exactly).
+    engine.checks_from_sweeps();
     // `max_inner_sweeps` bounds every coordinate sweep of the subproblem (working-set and
     // active-set sweeps alike, counted by the engine), so one outer step does bounded work
     // however ill-conditioned the weighted least-squares problem is; an unfinished subproblem
