@@ -261,6 +261,92 @@ macro_rules! source {
     };
 }
 
+/// The blocked branch of [`CdEngine::ensure_gram`]: Gram columns of `X̃` for a batch of
+/// columns, written into a `p × |batch|` column-major slice.
+struct GramJob<'s> {
+    src: Source<'s>,
+    /// The columns whose Gram column is not cached (the rows a symmetric fill multiplies).
+    rest: &'s [usize],
+    /// Rows of cached columns are copied from the cache by symmetry.
+    symmetric: bool,
+    cached: &'s [f64],
+    slots: &'s [usize],
+}
+
+impl GramJob<'_> {
+    /// `out[:, c] = X̃ᵀx̃_{missing[c]}`.
+    fn columns(&self, missing: &[usize], out: &mut [f64]) {
+        let src = self.src;
+        let (n, p) = (src.n, self.slots.len());
+        // G[:, M] = Σ_blocks X̃_Rᵀ·X̃_{R,M} over blocks R of rows, each one matrix product
+        // on matrixmultiply's cache-blocked kernel (`linalg::gemm`). Only the block's rows
+        // are gathered (O(ROWS·p) memory, not a copy of columns), still one pass over X.
+        // When X̃ is stored and nothing is cached, the left factor X̃_Rᵀ is a strided view
+        // of X̃ itself (element (j, i) of the block starting at row r0 sits at r0 + j·n + i).
+        const ROWS: usize = 256;
+        let k = missing.len();
+        let rows = ROWS.min(n);
+        let mut block = DMatrix::<f64>::zeros(rows, k);
+        let (rest, symmetric) = (self.rest, self.symmetric);
+        let mut out = DMatrixViewMut::from_slice(out, p, k);
+        if !symmetric && src.transform.is_none() {
+            let xt = Strided::new(src.x, n, p, 1, n).t();
+            for r0 in (0..n).step_by(rows) {
+                let rb = rows.min(n - r0);
+                gather_rows(src, missing, r0, rb, &mut block);
+                gemm(
+                    &mut out,
+                    1.0,
+                    &xt.view(0, p, r0, rb),
+                    &block.rows(0, rb),
+                    1.0,
+                );
+            }
+        } else {
+            // The left factor's rows are gathered too: the other columns (symmetric
+            // fill), or all p when X̃ is formed in place.
+            let all: Vec<usize>;
+            let left: &[usize] = if symmetric {
+                rest
+            } else {
+                all = (0..p).collect();
+                &all
+            };
+            let mut bleft = DMatrix::<f64>::zeros(rows, left.len());
+            let mut tmp = if symmetric {
+                DMatrix::<f64>::zeros(left.len(), k)
+            } else {
+                DMatrix::<f64>::zeros(0, 0)
+            };
+            for r0 in (0..n).step_by(rows) {
+                let rb = rows.min(n - r0);
+                gather_rows(src, missing, r0, rb, &mut block);
+                gather_rows(src, left, r0, rb, &mut bleft);
+                let lhs = Strided::new(bleft.as_slice(), rows, left.len(), 1, rows).t();
+                let lhs = lhs.view(0, left.len(), 0, rb);
+                if symmetric {
+                    gemm(&mut tmp, 1.0, &lhs, &block.rows(0, rb), 1.0);
+                } else {
+                    gemm(&mut out, 1.0, &lhs, &block.rows(0, rb), 1.0);
+                }
+            }
+            if symmetric {
+                for (c, &m) in missing.iter().enumerate() {
+                    for (a, &i) in rest.iter().enumerate() {
+                        out[(i, c)] = tmp[(a, c)];
+                    }
+                    for i in 0..p {
+                        let s = self.slots[i];
+                        if s != NO_SLOT {
+                            out[(i, c)] = self.cached[s * p + m];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Writes rows `r0..r0 + rb` of the `X̃` columns `cols` into the first `rb` rows of the
 /// columns of `block` (column `c` of `block` ← column `cols[c]`).
 fn gather_rows(src: Source<'_>, cols: &[usize], r0: usize, rb: usize, block: &mut DMatrix<f64>) {
@@ -315,6 +401,10 @@ fn dot_shifted<const K: usize>(a: &[f64], m: f64, b: [&[f64]; K]) -> [f64; K] {
 
 /// Column `c` of the `p × K` column-major `out` ← `[(Σᵢ (x_ij − m_j)·b_ci)·(1/s_j)]_j` (with
 /// `shift = Some((m, 1/s))`; plain `x_jᵀb_c` without).
+///
+/// For `n·p·K ≥ 4·10⁶` the columns of `X` are split into two halves on rayon's pool (the
+/// second half's results go through a buffer); every entry is the same dot product either
+/// way, so the result does not depend on the thread count.
 fn gram_chunk<const K: usize>(
     x: &[f64],
     n: usize,
@@ -323,11 +413,41 @@ fn gram_chunk<const K: usize>(
     b: [&[f64]; K],
     out: &mut [f64],
 ) {
+    if n * p * K < 4_000_000 || p < 16 {
+        gram_chunk_range(x, n, p, shift, b, out, p);
+        return;
+    }
+    let h = p / 2;
+    let (x0, x1) = x.split_at(h * n);
+    let (s0, s1) = match shift {
+        Some((m, inv)) => (Some((&m[..h], &inv[..h])), Some((&m[h..], &inv[h..]))),
+        None => (None, None),
+    };
+    let mut tail = vec![0.0; K * (p - h)];
+    rayon::join(
+        || gram_chunk_range(x0, n, h, s0, b, out, p),
+        || gram_chunk_range(x1, n, p - h, s1, b, &mut tail, p - h),
+    );
+    for c in 0..K {
+        out[c * p + h..(c + 1) * p].copy_from_slice(&tail[c * (p - h)..(c + 1) * (p - h)]);
+    }
+}
+
+/// [`gram_chunk`] on one thread for the `p` columns of `x`, entry `(j, c)` at `out[c·ld + j]`.
+fn gram_chunk_range<const K: usize>(
+    x: &[f64],
+    n: usize,
+    p: usize,
+    shift: Option<(&[f64], &[f64])>,
+    b: [&[f64]; K],
+    out: &mut [f64],
+    ld: usize,
+) {
     for (j, xj) in x.chunks_exact(n).take(p).enumerate() {
         let (m, inv) = shift.map_or((0.0, 1.0), |(m, inv)| (m[j], inv[j]));
         let d = dot_shifted(xj, m, b);
         for c in 0..K {
-            out[c * p + j] = d[c] * inv;
+            out[c * ld + j] = d[c] * inv;
         }
     }
 }
@@ -985,17 +1105,7 @@ impl<'a> CdEngine<'a> {
                 }
             }
         } else {
-            // G[:, M] = Σ_blocks X̃_Rᵀ·X̃_{R,M} over blocks R of rows, each one matrix product
-            // on matrixmultiply's cache-blocked kernel (`linalg::gemm`). Only the block's rows
-            // are gathered (O(ROWS·p) memory, not a copy of columns), still one pass over X.
-            // When X̃ is stored and nothing is cached, the left factor X̃_Rᵀ is a strided view
-            // of X̃ itself (element (j, i) of the block starting at row r0 sits at r0 + j·n + i).
-            const ROWS: usize = 256;
             let k = missing.len();
-            let rows = ROWS.min(n);
-            let mut block = DMatrix::<f64>::zeros(rows, k);
-            // Column c of the new part of `gram` (contiguous) is the Gram column of
-            // missing[c]; the products accumulate there directly.
             let start = self.gram.len();
             self.gram.resize(start + k * p, 0.0);
             // Rows of already cached columns are known by symmetry, G[i, m] = G[m, i]: once
@@ -1004,62 +1114,25 @@ impl<'a> CdEngine<'a> {
             // columns saves about half of the Gram's flops.
             let rest: Vec<usize> = (0..p).filter(|&j| self.gram_slot[j] == NO_SLOT).collect();
             let symmetric = 4 * (p - rest.len()) >= p;
-            let (cached_part, new_part) = self.gram.split_at_mut(start);
-            let mut out = DMatrixViewMut::from_slice(new_part, p, k);
-            if !symmetric && src.transform.is_none() {
-                let xt = Strided::new(src.x, n, p, 1, n).t();
-                for r0 in (0..n).step_by(rows) {
-                    let rb = rows.min(n - r0);
-                    gather_rows(src, &missing, r0, rb, &mut block);
-                    gemm(
-                        &mut out,
-                        1.0,
-                        &xt.view(0, p, r0, rb),
-                        &block.rows(0, rb),
-                        1.0,
-                    );
-                }
+            let (cached, new_part) = self.gram.split_at_mut(start);
+            let job = GramJob {
+                src,
+                rest: &rest,
+                symmetric,
+                cached,
+                slots: &self.gram_slot,
+            };
+            // A large batch is split into two halves of its columns on rayon's pool (each
+            // column's products are the same whichever half computes it, and the split does
+            // not depend on the thread count, so neither do the results).
+            let rows_used = if symmetric { rest.len() } else { p };
+            if n * rows_used * k >= 8_000_000 && k >= 16 {
+                let h = k / 2;
+                let (left, right) = new_part.split_at_mut(h * p);
+                let (ml, mr) = missing.split_at(h);
+                rayon::join(|| job.columns(ml, left), || job.columns(mr, right));
             } else {
-                // The left factor's rows are gathered too: the other columns (symmetric
-                // fill), or all p when X̃ is formed in place.
-                let all: Vec<usize>;
-                let left: &[usize] = if symmetric {
-                    &rest
-                } else {
-                    all = (0..p).collect();
-                    &all
-                };
-                let mut bleft = DMatrix::<f64>::zeros(rows, left.len());
-                let mut tmp = if symmetric {
-                    DMatrix::<f64>::zeros(left.len(), k)
-                } else {
-                    DMatrix::<f64>::zeros(0, 0)
-                };
-                for r0 in (0..n).step_by(rows) {
-                    let rb = rows.min(n - r0);
-                    gather_rows(src, &missing, r0, rb, &mut block);
-                    gather_rows(src, left, r0, rb, &mut bleft);
-                    let lhs = Strided::new(bleft.as_slice(), rows, left.len(), 1, rows).t();
-                    let lhs = lhs.view(0, left.len(), 0, rb);
-                    if symmetric {
-                        gemm(&mut tmp, 1.0, &lhs, &block.rows(0, rb), 1.0);
-                    } else {
-                        gemm(&mut out, 1.0, &lhs, &block.rows(0, rb), 1.0);
-                    }
-                }
-                if symmetric {
-                    for (c, &m) in missing.iter().enumerate() {
-                        for (a, &i) in rest.iter().enumerate() {
-                            out[(i, c)] = tmp[(a, c)];
-                        }
-                        for i in 0..p {
-                            let s = self.gram_slot[i];
-                            if s != NO_SLOT {
-                                out[(i, c)] = cached_part[s * p + m];
-                            }
-                        }
-                    }
-                }
+                job.columns(&missing, new_part);
             }
         }
         for (i, &j) in missing.iter().enumerate() {
@@ -1744,6 +1817,68 @@ impl<'a, L: Likelihood, P: Prior> Solver<MapProblem<'a, L, P>, CdState> for Coor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Batches large enough for the two-half splits on rayon's pool (a 4-column chunk with
+    /// n·p·4 ≥ 4·10⁶; a blocked batch with n·p·k ≥ 8·10⁶; a symmetric batch) give the same
+    /// bits on one thread as on two, and the Gram entries of `X̃` (with and without weights
+    /// and centering, scales).
+    #[test]
+    fn large_gram_batches_are_split_without_changing_a_bit() {
+        let (n, p) = (1800, 600);
+        // Column means that differ (centering must use each column's own).
+        let x = DMatrix::from_fn(n, p, |i, j| {
+            (((i * 7 + j * 13) % 29) as f64 - 14.0) / 7.0 + 0.01 * j as f64
+        });
+        let y = DVector::from_fn(n, |i, _| ((i * 5) % 11) as f64 - 5.0);
+        let v = DVector::from_fn(n, |i, _| 0.5 + (i % 3) as f64);
+        let scales: Vec<f64> = (0..p).map(|j| 0.5 + 0.01 * j as f64).collect();
+        let batches: [Vec<usize>; 3] = [
+            vec![3, 100, 401, 599],
+            (0..p).step_by(3).collect(),
+            (1..p).step_by(3).take(30).collect(),
+        ];
+        assert!(n * p * batches[1].len() >= 8_000_000 && batches[1].len() >= 16);
+        // The third batch is filled by symmetry (a quarter of p cached), still split.
+        let mut first_two: Vec<usize> = batches[..2].concat();
+        first_two.sort_unstable();
+        first_two.dedup();
+        let cached = first_two.len();
+        assert!(4 * cached >= p && n * (p - cached) * batches[2].len() >= 8_000_000);
+        for weights in [None, Some(&v)] {
+            let mut design = Design::new(&x, &y).unwrap();
+            if let Some(w) = weights {
+                design = design.with_weights(w).unwrap();
+            }
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    let sc = weights.map(|_| &scales[..]);
+                    let mut e = CdEngine::new(&design, weights.is_some(), sc, Some(true));
+                    for batch in &batches {
+                        e.ensure_gram(batch);
+                    }
+                    e
+                })
+            };
+            let (one, two) = (run(1), run(2));
+            assert_eq!(one.gram, two.gram);
+            assert_eq!(one.gram_slot, two.gram_slot);
+            let src = source!(two);
+            let mut col = vec![0.0; n];
+            for &m in batches.iter().flatten() {
+                src.fill(m, &mut col);
+                let s = two.gram_slot[m];
+                for i in (0..p).step_by(7) {
+                    let want = src.dot(i, &col);
+                    let got = two.gram[s * p + i];
+                    assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{i},{m}");
+                }
+            }
+        }
+    }
 
     /// Gram columns computed in batches — the first from the full product, a later one with
     /// the rows of cached columns filled in by symmetry, and batches of one to four columns
