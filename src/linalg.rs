@@ -175,6 +175,17 @@ pub(crate) fn mirror_upper(c: &mut DMatrix<f64>) {
     }
 }
 
+/// Runs `f` on a dedicated rayon pool of `threads` threads (tests that results do not
+/// depend on the thread count).
+#[cfg(test)]
+pub(crate) fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool for a test")
+        .install(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,11 +261,7 @@ mod tests {
     fn add_gram_does_not_depend_on_the_thread_count() {
         let a = filled(400, 200, 0.37);
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            on_threads(threads, || {
                 let mut g = DMatrix::zeros(200, 200);
                 add_gram(&mut g, &Strided::of(&a));
                 mirror_upper(&mut g);

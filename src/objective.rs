@@ -131,18 +131,30 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
             return eta;
         }
         let (w, b) = self.split(theta);
-        let x = self.design.x();
-        let mut eta = match self.design.offset() {
-            Some(o) => o.add_scalar(b),
-            None => DVector::from_element(self.design.n(), b),
-        };
-        for (j, &wj) in w.iter().enumerate() {
-            if wj != 0.0 {
-                crate::solve::coordinate::axpy(wj, x.column(j).as_slice(), eta.as_mut_slice());
-            }
-        }
+        let nonzero: Vec<usize> = (0..w.len()).filter(|&j| w[j] != 0.0).collect();
+        let mut eta = DVector::zeros(self.design.n());
+        self.eta_rows(w, b, &nonzero, 0, eta.as_mut_slice());
         self.eta.put(theta, &eta);
         eta
+    }
+
+    /// `η` on the rows `r0..r0 + out.len()`: `offsetᵢ + b + Σ_{j ∈ nonzero} w_j·x_ij`, each
+    /// element summed over the columns in the same order whatever the row range, so a block
+    /// of rows has the bits of the same rows of the whole.
+    fn eta_rows(&self, w: &[f64], b: f64, nonzero: &[usize], r0: usize, out: &mut [f64]) {
+        let (n, r1) = (self.design.n(), r0 + out.len());
+        match self.design.offset() {
+            Some(o) => {
+                for (e, &oi) in out.iter_mut().zip(&o.as_slice()[r0..r1]) {
+                    *e = oi + b;
+                }
+            }
+            None => out.fill(b),
+        }
+        let x = self.design.x().as_slice();
+        for &j in nonzero {
+            crate::solve::coordinate::axpy(w[j], &x[j * n + r0..j * n + r1], out);
+        }
     }
 
     /// `−ln p(y | X, θ)`, exact.
@@ -197,17 +209,7 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
             let r1 = (r0 + rows).min(n);
             let block = &mut eta.as_mut_slice()[r0..r1];
             if fill {
-                match self.design.offset() {
-                    Some(o) => {
-                        for (e, &oi) in block.iter_mut().zip(&o.as_slice()[r0..r1]) {
-                            *e = oi + b;
-                        }
-                    }
-                    None => block.fill(b),
-                }
-                for &j in &nonzero {
-                    crate::solve::coordinate::axpy(w[j], &x[j * n + r0..j * n + r1], block);
-                }
+                self.eta_rows(w, b, &nonzero, r0, block);
             }
             let db = &mut d[..r1 - r0];
             for (k, di) in db.iter_mut().enumerate() {

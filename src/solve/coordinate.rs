@@ -595,7 +595,7 @@ impl<'a> CdEngine<'a> {
     /// scales) writing a stored copy of the working columns into `storage`'s allocation: a
     /// solver that builds one engine per step hands back [`CdEngine::into_storage`] and the
     /// copy reuses memory already mapped (a fresh `n × |cols|` buffer per step is page faults
-    /// and zeroing by the kernel: 3.7 % of the Poisson L1 path's time).
+    /// and zeroing by the kernel: 3.7 % of the Poisson L1 path's profile).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a column index out of range.
@@ -1320,6 +1320,15 @@ impl<'a> CdEngine<'a> {
         true
     }
 
+    /// Closes a sweep whose largest `h_j·Δ²` was `m`: records it as quiet when `m` is within
+    /// the threshold (for [`CdEngine::checks_from_sweeps`]); returns `m`.
+    fn end_sweep(&mut self, m: f64) -> f64 {
+        if m <= self.thresh {
+            self.quiet_sweep = self.sweeps;
+        }
+        m
+    }
+
     fn sweep_strong(&mut self) -> f64 {
         self.sweeps += 1;
         self.updates += self.strong_list.len() as u64;
@@ -1328,10 +1337,7 @@ impl<'a> CdEngine<'a> {
             let j = self.strong_list[idx];
             m = m.max(self.update(j));
         }
-        if m <= self.thresh {
-            self.quiet_sweep = self.sweeps;
-        }
-        m
+        self.end_sweep(m)
     }
 
     fn sweep_active(&mut self) -> f64 {
@@ -1344,10 +1350,7 @@ impl<'a> CdEngine<'a> {
                 m = m.max(self.update(j));
             }
         }
-        if m <= self.thresh {
-            self.quiet_sweep = self.sweeps;
-        }
-        m
+        self.end_sweep(m)
     }
 
     /// One outer iteration: a sweep over the working set and, if anything moved, cycles over
@@ -1850,11 +1853,7 @@ mod tests {
                 design = design.with_weights(w).unwrap();
             }
             let run = |threads: usize| {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                pool.install(|| {
+                crate::linalg::on_threads(threads, || {
                     let sc = weights.map(|_| &scales[..]);
                     let mut e = CdEngine::new(&design, weights.is_some(), sc, Some(true));
                     for batch in &batches {

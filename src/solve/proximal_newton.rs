@@ -417,12 +417,10 @@ fn outer_step<L: Likelihood, P: Prior>(
             let cand = theta + &delta * t;
             // The full step nearly always passes: its gradient is computed first, in the
             // same pass over X as its η (`data_gradient`), which the objective then reuses.
-            if t == 1.0 {
-                pb.data_gradient(&cand);
-            }
+            let eager = (t == 1.0).then(|| pb.data_gradient(&cand));
             let f = pb.objective(&cand);
             if f.is_finite() && f <= f0 + SUFFICIENT_DECREASE * t * decrease {
-                let grad = pb.data_gradient(&cand);
+                let grad = eager.unwrap_or_else(|| pb.data_gradient(&cand));
                 let kkt = pb.kkt_violation_with(&cand, &grad);
                 return Ok(Step {
                     theta: cand,
