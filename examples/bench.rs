@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- --data DIR [--task NAME] [--dataset NAME]
-//!     [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-tol TOL|default] [--glm-path-kkt ABS|relative]
+//!     [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-tol TOL|default] [--glm-path-kkt ABS|relative]
 //! ```
 //!
 //! `DIR` holds the harness data (`make_data.py` and `common.write_problems()`): raw
@@ -161,6 +161,8 @@ struct Settings {
     /// `Map::tolerance` for the one-λ GLM fits (relative gradient norm for Newton and
     /// L-BFGS, relative KKT violation for proximal Newton); `None`: mapfit's default.
     glm_tol: Option<f64>,
+    /// `logistic_l2` / `poisson_l2`: time this method only (`--glm-method`).
+    glm_method: Option<Method>,
 }
 
 /// What a runner reports.
@@ -382,7 +384,10 @@ fn glm_l2(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
     let lam = pb.lambdas[0];
     let n = d.x.nrows() as f64;
     let prior = GaussianPrior::from_lambda(lam, Convention::Mean { n, sigma2: 1.0 })?;
-    let methods: &[Method] = if s.alternatives {
+    let one = s.glm_method.map(|m| [m]);
+    let methods: &[Method] = if let Some(m) = &one {
+        m
+    } else if s.alternatives {
         &[
             Method::NewtonTrustRegion,
             Method::Lbfgs,
@@ -792,6 +797,7 @@ fn main() {
         kkt_target: 1e-7,
         glm_path_kkt: Some(5e-8),
         glm_tol: Some(1e-7),
+        glm_method: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -814,6 +820,14 @@ fn main() {
                 )
             }
             "--no-alternatives" => settings.alternatives = false,
+            "--glm-method" => {
+                settings.glm_method = Some(match val().as_str() {
+                    "newton" => Method::NewtonTrustRegion,
+                    "lbfgs" => Method::Lbfgs,
+                    "pn" => Method::ProximalNewton,
+                    _ => usage("--glm-method newton|lbfgs|pn"),
+                })
+            }
             "--glm-path-kkt" => {
                 settings.glm_path_kkt = match val().as_str() {
                     "relative" => None,
@@ -937,7 +951,7 @@ fn usage(msg: &str) -> ! {
     }
     eprintln!(
         "usage: cargo run --release --example bench -- --data DIR [--task NAME] [--dataset NAME] \
-         [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-path-kkt ABS|relative] \
+         [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-path-kkt ABS|relative] \
          [--glm-tol TOL|default]"
     );
     std::process::exit(2)

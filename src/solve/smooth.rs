@@ -223,7 +223,10 @@ pub(crate) fn lbfgs<L: Likelihood, P: Prior>(
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(rel_tol * scale)?
         .with_tolerance_cost(f64::MIN_POSITIVE)?;
-    let budgeted = Budgeted::new(problem.clone(), evaluation_budget(max_iters));
+    let budgeted = Budgeted::new(
+        problem.clone().with_eager_gradient(true),
+        evaluation_budget(max_iters),
+    );
     let res = Executor::new(budgeted, solver)
         .configure(|s| s.param(theta0).max_iters(max_iters))
         .ctrlc(false)
@@ -336,7 +339,10 @@ pub(crate) fn owlqn<L: Likelihood, P: Prior>(
         .with_tolerance_grad(rel_tol * scale)?
         .with_tolerance_cost(f64::MIN_POSITIVE)? // stop on a stall, as in `lbfgs`
         .with_l1_regularization(l1)?;
-    let budgeted = Budgeted::new(problem.clone(), evaluation_budget(max_iters));
+    let budgeted = Budgeted::new(
+        problem.clone().with_eager_gradient(true),
+        evaluation_budget(max_iters),
+    );
     let res = Executor::new(budgeted, solver)
         .configure(|s| s.param(theta0).max_iters(max_iters))
         .ctrlc(false)
