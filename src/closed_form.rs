@@ -47,9 +47,7 @@ fn cholesky_solve(a: DMatrix<f64>, b: &DVector<f64>, what: &str) -> Result<DVect
 pub(crate) fn checked_cholesky(a: DMatrix<f64>, what: &str) -> Result<Cholesky<f64, Dyn>> {
     // Reject numerically singular systems: a tiny pivot relative to the diagonal.
     let scale = a.diagonal().iter().fold(0.0f64, |m, &d| m.max(d.abs()));
-    let chol = a
-        .cholesky()
-        .ok_or_else(|| Error::Singular { what: what.into() })?;
+    let chol = crate::linalg::cholesky(a).ok_or_else(|| Error::Singular { what: what.into() })?;
     let l = chol.l_dirty();
     let min_pivot = (0..l.nrows()).fold(f64::INFINITY, |m, i| m.min(l[(i, i)]));
     let floor = scale * 1e-13 * l.nrows() as f64;

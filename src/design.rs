@@ -24,8 +24,24 @@ pub struct Design<'a> {
     offset: Option<&'a DVector<f64>>,
 }
 
+/// The index of the first non-finite value of `v`. Each block of 1024 values is first tested
+/// as a whole by an OR over `!is_finite` (no early exit, so the compiler vectorizes it; an
+/// element-wise search with early exit is not vectorized and ran at about one value per
+/// cycle, 8 % of a wide ridge fit); only a block that fails is searched.
+pub(crate) fn first_non_finite(v: &[f64]) -> Option<usize> {
+    const BLOCK: usize = 1024;
+    v.chunks(BLOCK).enumerate().find_map(|(k, c)| {
+        let bad = c.iter().fold(false, |acc, a| acc | !a.is_finite());
+        if bad {
+            c.iter().position(|a| !a.is_finite()).map(|i| k * BLOCK + i)
+        } else {
+            None
+        }
+    })
+}
+
 pub(crate) fn check_finite_vector(what: &'static str, v: &DVector<f64>) -> Result<()> {
-    match v.iter().position(|a| !a.is_finite()) {
+    match first_non_finite(v.as_slice()) {
         Some(row) => Err(Error::NonFinite {
             what,
             row,
@@ -37,17 +53,16 @@ pub(crate) fn check_finite_vector(what: &'static str, v: &DVector<f64>) -> Resul
 }
 
 pub(crate) fn check_finite_matrix(what: &'static str, x: &DMatrix<f64>) -> Result<()> {
-    for (col, c) in x.column_iter().enumerate() {
-        if let Some(row) = c.iter().position(|a| !a.is_finite()) {
-            return Err(Error::NonFinite {
-                what,
-                row,
-                col,
-                value: c[row],
-            });
-        }
+    let n = x.nrows().max(1);
+    match first_non_finite(x.as_slice()) {
+        Some(k) => Err(Error::NonFinite {
+            what,
+            row: k % n,
+            col: k / n,
+            value: x.as_slice()[k],
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `Xw + b` for new rows, after checking the column count and finiteness: the one place every

@@ -276,8 +276,7 @@ impl BayesianRidge {
         for j in 0..p {
             a[(j, j)] += lambda;
         }
-        let covariance = a
-            .cholesky()
+        let covariance = crate::linalg::cholesky(a)
             .map(|c| c.inverse())
             .ok_or_else(|| diverged("BayesianRidge posterior covariance", alpha, lambda))?;
         let intercept = if self.intercept {

@@ -383,9 +383,7 @@ fn positive_definite_cholesky(h: DMatrix<f64>) -> Result<nalgebra::Cholesky<f64,
     }
     let n = h.nrows();
     let scale = h.diagonal().iter().fold(0.0f64, |m, &d| m.max(d.abs()));
-    let chol = h
-        .cholesky()
-        .ok_or_else(|| not_pd("Cholesky failed".into()))?;
+    let chol = crate::linalg::cholesky(h).ok_or_else(|| not_pd("Cholesky failed".into()))?;
     let l = chol.l_dirty();
     let min_pivot = (0..n).fold(f64::INFINITY, |m, i| m.min(l[(i, i)]));
     if n > 0 && min_pivot * min_pivot <= scale * 1e-13 * n as f64 {

@@ -462,7 +462,7 @@ fn solve_shifted(
         for i in 0..m {
             a[(i, i)] += s;
         }
-        let chol = a.cholesky().ok_or_else(|| Error::Singular {
+        let chol = crate::linalg::cholesky(a).ok_or_else(|| Error::Singular {
             what: "XᵀX + nλI (or XXᵀ + nλI) is not numerically positive definite".into(),
         })?;
         let z = chol.solve(r);

@@ -83,9 +83,7 @@ impl GaussianFull {
             });
         }
         let sym = (&covariance + covariance.transpose()) * 0.5;
-        let chol = sym
-            .clone()
-            .cholesky()
+        let chol = crate::linalg::cholesky(sym.clone())
             .filter(|c| {
                 let l = c.l_dirty();
                 (0..p).all(|i| l[(i, i)] * l[(i, i)] > 1e-14 * amax)
@@ -193,7 +191,7 @@ impl GaussianFull {
             a[(j, j)] += 1.0;
         }
         let rhs = v + &self.precision * &self.mean * t;
-        let chol = a.cholesky().ok_or_else(|| Error::Singular {
+        let chol = crate::linalg::cholesky(a).ok_or_else(|| Error::Singular {
             what: "I + tΣ⁻¹".into(),
         })?;
         Ok(chol.solve(&rhs))
