@@ -314,3 +314,38 @@ impl<'a> Design<'a> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The block test finds the first non-finite value in any block, after clean blocks, and
+    /// in a partial last block; a clean slice has none.
+    #[test]
+    fn first_non_finite_finds_the_first_in_any_block() {
+        let mut v = vec![1.5; 5000];
+        assert_eq!(first_non_finite(&v), None);
+        assert_eq!(first_non_finite(&[]), None);
+        v[4999] = f64::NEG_INFINITY;
+        assert_eq!(first_non_finite(&v), Some(4999));
+        v[2100] = f64::NAN;
+        assert_eq!(first_non_finite(&v), Some(2100));
+        v[1023] = f64::INFINITY;
+        assert_eq!(first_non_finite(&v), Some(1023));
+        v[0] = f64::NAN;
+        assert_eq!(first_non_finite(&v), Some(0));
+        let x = DMatrix::from_fn(
+            1500,
+            3,
+            |i, j| if (i, j) == (1400, 2) { f64::NAN } else { 0.0 },
+        );
+        assert!(matches!(
+            check_finite_matrix("x", &x),
+            Err(Error::NonFinite {
+                row: 1400,
+                col: 2,
+                ..
+            })
+        ));
+    }
+}
