@@ -28,7 +28,7 @@ pub struct Design<'a> {
 /// as a whole by an OR over `!is_finite` (no early exit, so the compiler vectorizes it; an
 /// element-wise search with early exit is not vectorized and ran at about one value per
 /// cycle, 8 % of a wide ridge fit); only a block that fails is searched.
-pub(crate) fn first_non_finite(v: &[f64]) -> Option<usize> {
+fn first_non_finite(v: &[f64]) -> Option<usize> {
     const BLOCK: usize = 1024;
     v.chunks(BLOCK).enumerate().find_map(|(k, c)| {
         let bad = c.iter().fold(false, |acc, a| acc | !a.is_finite());

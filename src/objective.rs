@@ -396,7 +396,7 @@ fn gradient_block_rows(n: usize, nonzero: usize) -> usize {
 
 /// `Σ aᵢ` by Neumaier's compensated summation (Kahan's, also exact when a term is larger
 /// than the running sum): error `≤ 2ε·Σ|aᵢ|` plus one rounding, independent of the count.
-pub(crate) fn compensated_sum(terms: impl Iterator<Item = f64>) -> f64 {
+fn compensated_sum(terms: impl Iterator<Item = f64>) -> f64 {
     let (mut s, mut c) = (0.0f64, 0.0f64);
     for a in terms {
         let t = s + a;
@@ -512,10 +512,6 @@ mod tests {
         assert!(lazy.grad.get(&t1).is_none());
     }
 
-    /// The blocked gradient pass (several row blocks here: 1100 rows, 300 non-zero columns)
-    /// equals `Xᵀd` and `Σd` written from the definition, with an offset and weights (zeros
-    /// included), and the same bits whether η was cached before or formed in the pass; the
-    /// η it leaves in the cache equals `linear_predictor`'s.
     /// Neumaier's sum is exact where the naive one loses everything, and within a few ulps
     /// on a long sum whose naive rounding error grows with the count.
     #[test]
@@ -535,6 +531,10 @@ mod tests {
         );
     }
 
+    /// The blocked gradient pass (several row blocks here: 1100 rows, 300 non-zero columns)
+    /// equals `Xᵀd` and `Σd` written from the definition, with an offset and weights (zeros
+    /// included), and the same bits whether η was cached before or formed in the pass, and on
+    /// one thread or two; the η it leaves in the cache equals `linear_predictor`'s.
     #[test]
     fn blocked_gradient_matches_the_definition() {
         use crate::likelihood::Poisson;

@@ -217,27 +217,7 @@ pub(crate) fn lbfgs<L: Likelihood, P: Prior>(
     max_iters: u64,
 ) -> Result<SmoothOutcome> {
     let scale = reference_gradient(problem);
-    // A cost tolerance of MIN_POSITIVE stops L-BFGS at the first iteration that leaves the cost
-    // exactly unchanged (the rounding floor). With 0 it kept iterating on zero steps until its
-    // memory produced a NaN direction, on which argmin's More–Thuente line search never ends.
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-        .with_tolerance_grad(rel_tol * scale)?
-        .with_tolerance_cost(f64::MIN_POSITIVE)?;
-    let budgeted = Budgeted::new(
-        problem.clone().with_eager_gradient(true),
-        evaluation_budget(max_iters),
-    );
-    let res = Executor::new(budgeted, solver)
-        .configure(|s| s.param(theta0).max_iters(max_iters))
-        .ctrlc(false)
-        .timer(false)
-        .run()?;
-    let iters = res.state.get_iter();
-    let theta = res
-        .state
-        .get_best_param()
-        .cloned()
-        .ok_or_else(|| Error::Solver("L-BFGS returned no parameter".into()))?;
+    let (theta, iters) = run_lbfgs(problem, theta0, rel_tol * scale, None, max_iters, "L-BFGS")?;
     let out = finish(problem, theta, iters, rel_tol, scale)?;
     // The line search cannot resolve the last digits of an ill-conditioned problem (it
     // compares costs); finish with Newton steps where the Hessian is affordable.
@@ -335,10 +315,36 @@ pub(crate) fn owlqn<L: Likelihood, P: Prior>(
     max_iters: u64,
 ) -> Result<(DVector<f64>, u64)> {
     let scale = reference_gradient(problem);
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-        .with_tolerance_grad(rel_tol * scale)?
-        .with_tolerance_cost(f64::MIN_POSITIVE)? // stop on a stall, as in `lbfgs`
-        .with_l1_regularization(l1)?;
+    run_lbfgs(
+        problem,
+        theta0,
+        rel_tol * scale,
+        Some(l1),
+        max_iters,
+        "OWL-QN",
+    )
+}
+
+/// argmin's L-BFGS (memory 10, Moré–Thuente line search; OWL-QN with `l1`) on an eager
+/// ([`MapProblem::with_eager_gradient`]), evaluation-budgeted copy of `problem`, stopped at
+/// `‖∇‖ ≤ grad_tol` or on a stall; the best point and the iterations.
+fn run_lbfgs<L: Likelihood, P: Prior>(
+    problem: &MapProblem<'_, L, P>,
+    theta0: DVector<f64>,
+    grad_tol: f64,
+    l1: Option<f64>,
+    max_iters: u64,
+    name: &str,
+) -> Result<(DVector<f64>, u64)> {
+    // A cost tolerance of MIN_POSITIVE stops L-BFGS at the first iteration that leaves the cost
+    // exactly unchanged (the rounding floor). With 0 it kept iterating on zero steps until its
+    // memory produced a NaN direction, on which argmin's More–Thuente line search never ends.
+    let mut solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(grad_tol)?
+        .with_tolerance_cost(f64::MIN_POSITIVE)?;
+    if let Some(l1) = l1 {
+        solver = solver.with_l1_regularization(l1)?;
+    }
     let budgeted = Budgeted::new(
         problem.clone().with_eager_gradient(true),
         evaluation_budget(max_iters),
@@ -353,6 +359,6 @@ pub(crate) fn owlqn<L: Likelihood, P: Prior>(
         .state
         .get_best_param()
         .cloned()
-        .ok_or_else(|| Error::Solver("OWL-QN returned no parameter".into()))?;
+        .ok_or_else(|| Error::Solver(format!("{name} returned no parameter")))?;
     Ok((theta, iters))
 }
