@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example bench -- --data DIR [--task NAME] [--dataset NAME]
 //!     [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-tol TOL|default] [--glm-path-kkt ABS|relative]
+//!     [--coefs DIR]
 //! ```
 //!
 //! `DIR` holds the harness data (`make_data.py` and `common.write_problems()`): raw
@@ -52,6 +53,10 @@
 //! task measures the peak heap during the fit above what was live before it (`fit_extra_mib`)
 //! and reports `peak_mib = x_mib + y_mib + fit_extra_mib`, what a caller holding only X and y
 //! needs, next to `x_mib`.
+//!
+//! Coefficients: with `--coefs DIR` every path task also writes its coefficients in the
+//! harness's layout (`DIR/<task>__<dataset>__mapfit.f64`, row-major `(L, 1 + p)`, intercept
+//! first), to compare with the anchors' files in `results/coefs/`.
 
 use mapfit::prior::{Convention, Gaussian as GaussianPrior};
 use mapfit::ridge_path::RidgePath;
@@ -262,7 +267,30 @@ fn kkt_violation(pb: &Problem, d: &Data, lambda: f64, b: &DVector<f64>, b0: f64)
     kkt_max(pb, d, &[lambda], &bm, &[b0])
 }
 
+/// `--coefs DIR`: where path records write their coefficients.
+static COEF_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Writes a path's coefficients as the harness does (`common.save_coefs`): raw
+/// little-endian f64, row-major `(L, 1 + p)`, intercept first, to
+/// `DIR/<task>__<dataset>__mapfit.f64` when `--coefs DIR` is given.
+fn save_coefs(pb: &Problem, fit: &PathFit) {
+    let Some(dir) = COEF_DIR.get() else { return };
+    let w = fit.coefficient_matrix();
+    let mut bytes = Vec::with_capacity(8 * w.ncols() * (w.nrows() + 1));
+    for (k, col) in w.column_iter().enumerate() {
+        bytes.extend_from_slice(&fit.intercepts()[k].to_le_bytes());
+        for v in col.iter() {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let file = dir.join(format!("{}__{}__mapfit.f64", pb.task, pb.dataset));
+    if let Err(e) = std::fs::write(&file, bytes) {
+        eprintln!("warning: {}: {e}", file.display());
+    }
+}
+
 fn path_kkt(pb: &Problem, d: &Data, fit: &PathFit) -> f64 {
+    save_coefs(pb, fit);
     kkt_max(
         pb,
         d,
@@ -850,6 +878,13 @@ fn main() {
                     _ => usage("--clock wall|cpu"),
                 }
             }
+            "--coefs" => {
+                let dir = PathBuf::from(val());
+                if let Err(e) = std::fs::create_dir_all(&dir) {
+                    usage(&format!("--coefs {}: {e}", dir.display()));
+                }
+                let _ = COEF_DIR.set(dir);
+            }
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -952,7 +987,7 @@ fn usage(msg: &str) -> ! {
     eprintln!(
         "usage: cargo run --release --example bench -- --data DIR [--task NAME] [--dataset NAME] \
          [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-path-kkt ABS|relative] \
-         [--glm-tol TOL|default]"
+         [--glm-tol TOL|default] [--coefs DIR]"
     );
     std::process::exit(2)
 }
