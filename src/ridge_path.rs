@@ -37,8 +37,10 @@
 //! (A + σI)⁻¹·r = Q·(T + σI)⁻¹·(Qᵀr)
 //! ```
 //! and `T + σI` is tridiagonal and positive definite, so each λ costs one `O(m)` LDLᵀ
-//! solve; the `m × L` solutions are mapped back by one matrix product `Q·Z` (and, in the
-//! kernel form, one `X̃ᵀ·(QZ)`). The eigenvalues are never needed: the QR iterations of a full
+//! solve (four λ at a time, their pivot recurrences interleaved: one alone waits on each
+//! division in turn); the `m × L` solutions are mapped back by one matrix product `Q·Z` (and,
+//! in the kernel form, one `X̃ᵀ·(QZ)`). From `m²·L ≥ 2¹⁸` the solves and `Q·Z` run as two
+//! halves of the grid on rayon's pool, each column computed the same way either way. The eigenvalues are never needed: the QR iterations of a full
 //! eigendecomposition (another ~`6m³` flops with eigenvectors) would only diagonalize `T`,
 //! which the tridiagonal solve does not require. The effective degrees of freedom come from
 //! the same LDLᵀ pivots: with forward pivots `δ⁺ᵢ` and backward pivots `δ⁻ᵢ` of `T + σI`,
@@ -97,7 +99,7 @@ use crate::linalg::{add_gram, gemm, mirror_upper, Strided};
 use crate::path::RIDGE_LAMBDA_MAX_MIX;
 use crate::solve::coordinate::dot;
 use nalgebra::linalg::SVD;
-use nalgebra::{DMatrix, DVector, DVectorView};
+use nalgebra::{DMatrix, DMatrixViewMut, DVector, DVectorView};
 
 /// Target size, in f64 values, of one block of the centered/scaled copy of `X` (4 MiB).
 const BLOCK_VALUES: usize = 1 << 19;
@@ -447,6 +449,13 @@ enum Prepared {
     Svd(DVector<f64>, DVector<f64>, DMatrix<f64>, DVector<f64>),
 }
 
+/// Shifts solved together by [`tridiagonal_solve`].
+const SHIFT_GROUP: usize = 4;
+
+/// `m²·L` above which the solves and the back-transformation of a grid of `L` shifts run as
+/// two halves on rayon's pool (below it the hand-off costs more than it saves).
+const PARALLEL_SHIFTS_WORK: usize = 1 << 18;
+
 /// Solves `(A + σ_k I) z_k = r` for every shift; returns `Z` (m × L), the effective degrees
 /// of freedom `m − σ_k·tr((A + σ_k I)⁻¹)` if asked, and whether the tridiagonal route was
 /// taken (else a single Cholesky).
@@ -483,25 +492,72 @@ fn solve_shifted(
     let tri = Tridiagonal::new(a);
     let mut d = r.clone();
     tri.apply_qt(d.as_mut_slice());
-    let mut z = DMatrix::<f64>::zeros(m, shifts.len());
-    let mut df = want_df.then(|| Vec::with_capacity(shifts.len()));
-    let mut work = vec![0.0; 2 * m];
-    for (k, &s) in shifts.iter().enumerate() {
-        let tr = tridiagonal_solve(
-            &tri.diag,
-            &tri.off,
-            s,
-            d.as_slice(),
-            z.column_mut(k).as_mut_slice(),
-            &mut work,
-            want_df,
-        )?;
-        if let Some(df) = df.as_mut() {
-            df.push(m as f64 - s * tr);
+    let l = shifts.len();
+    let mut z = DMatrix::<f64>::zeros(m, l);
+    let blocks = tri.wy_blocks();
+    // One part of the grid: its solves, then Q applied to its columns.
+    let part = |sh: &[f64], zs: &mut [f64]| -> Result<Vec<f64>> {
+        let traces = solve_tridiagonal_shifts(&tri, d.as_slice(), sh, zs, want_df)?;
+        apply_wy(&blocks, &mut DMatrixViewMut::from_slice(zs, m, sh.len()));
+        Ok(traces)
+    };
+    // Two halves of the grid on rayon's pool when there is enough work; the split (a multiple
+    // of the shift group) depends on the sizes only, and every column gets the same
+    // operations either way, so the result does not depend on the thread count.
+    let traces = if m * m * l >= PARALLEL_SHIFTS_WORK && l >= 2 * SHIFT_GROUP {
+        let h = (l / 2).div_ceil(SHIFT_GROUP) * SHIFT_GROUP;
+        let (zl, zr) = z.as_mut_slice().split_at_mut(h * m);
+        let (a, b) = rayon::join(|| part(&shifts[..h], zl), || part(&shifts[h..], zr));
+        let mut t = a?;
+        t.extend(b?);
+        t
+    } else {
+        part(shifts, z.as_mut_slice())?
+    };
+    let df = want_df.then(|| {
+        shifts
+            .iter()
+            .zip(&traces)
+            .map(|(&s, &tr)| m as f64 - s * tr)
+            .collect()
+    });
+    Ok((z, df, true))
+}
+
+/// [`tridiagonal_solve`] of `T` for every shift, into consecutive columns of `z`: groups of
+/// [`SHIFT_GROUP`] shifts, the last few one by one. Returns the traces (0 without `trace`).
+fn solve_tridiagonal_shifts(
+    tri: &Tridiagonal,
+    d: &[f64],
+    shifts: &[f64],
+    z: &mut [f64],
+    trace: bool,
+) -> Result<Vec<f64>> {
+    let m = d.len();
+    let mut work = Vec::new();
+    let mut traces = Vec::with_capacity(shifts.len());
+    let (a, e) = (&tri.diag, &tri.off);
+    for (s, zk) in shifts
+        .chunks(SHIFT_GROUP)
+        .zip(z.chunks_mut(SHIFT_GROUP * m))
+    {
+        if let &[s0, s1, s2, s3] = s {
+            traces.extend(tridiagonal_solve(
+                a,
+                e,
+                [s0, s1, s2, s3],
+                d,
+                zk,
+                &mut work,
+                trace,
+            )?);
+        } else {
+            for (&sc, zc) in s.iter().zip(zk.chunks_mut(m)) {
+                traces.extend(tridiagonal_solve(a, e, [sc], d, zc, &mut work, trace)?);
+            }
         }
     }
-    tri.apply_q(&mut z);
-    Ok((z, df, true))
+    Ok(traces)
 }
 
 /// Householder reduction of a symmetric matrix to tridiagonal form, `A = Q·T·Qᵀ`, with `Q`
@@ -620,17 +676,18 @@ impl Tridiagonal {
         }
     }
 
-    /// `Z ← Q·Z = H₀⋯H_{m−3}·Z` in blocks of [`WY_BLOCK`] reflectors, each applied to all
-    /// columns of `Z` at once in the compact WY form (Schreiber & Van Loan): the product
+    /// `Q = H₀⋯H_{m−3}` as blocks of [`WY_BLOCK`] reflectors for [`apply_wy`], last block
+    /// first, so that `Z ← Q·Z` applies each block to all columns of `Z` at once in the
+    /// compact WY form (Schreiber & Van Loan): the product
     /// `Hⱼ⋯Hⱼ₊ₖ₋₁ = I − Y·T·Yᵀ` with `Y = [vⱼ … vⱼ₊ₖ₋₁]` (zero-padded above each reflector's
     /// first row) and `T` upper triangular, built column by column from
     /// `(I − YTYᵀ)(I − βvvᵀ) = I − [Y v]·[[T, −β·T·Yᵀv], [0, β]]·[Y v]ᵀ`. Applying a block is
     /// then two matrix products, `W = T·(YᵀZ)` and `Z −= Y·W`, instead of `k` rank-1 updates.
-    fn apply_q(&self, z: &mut DMatrix<f64>) {
+    fn wy_blocks(&self) -> Vec<WyBlock> {
         let m = self.store.nrows();
         let steps = self.beta.len();
-        let l = z.ncols();
         let store = self.store.as_slice();
+        let mut blocks = Vec::with_capacity(steps.div_ceil(WY_BLOCK));
         let mut b0 = steps.div_ceil(WY_BLOCK) * WY_BLOCK;
         while b0 > 0 {
             b0 -= WY_BLOCK;
@@ -659,16 +716,34 @@ impl Tridiagonal {
                     }
                 }
             }
-            let mut w = DMatrix::<f64>::zeros(k, l);
-            {
-                let zr = z.rows(r0, rows);
-                let yt = Strided::of(&y).t();
-                gemm(&mut w, 1.0, &yt.view(0, k, 0, rows), &zr, 0.0);
-            }
-            let tw = &tm * &w;
-            let mut zr = z.rows_mut(r0, rows);
-            gemm(&mut zr, -1.0, &y, &tw, 1.0);
+            blocks.push(WyBlock { r0, y, t: tm });
         }
+        blocks
+    }
+}
+
+/// One block of reflectors in compact WY form (see [`Tridiagonal::wy_blocks`]): rows `r0..`
+/// of `Z` take `Z −= Y·T·(YᵀZ)`.
+struct WyBlock {
+    r0: usize,
+    y: DMatrix<f64>,
+    t: DMatrix<f64>,
+}
+
+/// `Z ← Q·Z` from [`Tridiagonal::wy_blocks`] (in their order: the last reflectors first).
+fn apply_wy(blocks: &[WyBlock], z: &mut DMatrixViewMut<'_, f64>) {
+    let l = z.ncols();
+    for b in blocks {
+        let (rows, k) = b.y.shape();
+        let mut w = DMatrix::<f64>::zeros(k, l);
+        {
+            let zr = z.rows(b.r0, rows);
+            let yt = Strided::of(&b.y).t();
+            gemm(&mut w, 1.0, &yt.view(0, k, 0, rows), &zr, 0.0);
+        }
+        let tw = &b.t * &w;
+        let mut zr = z.rows_mut(b.r0, rows);
+        gemm(&mut zr, -1.0, &b.y, &tw, 1.0);
     }
 }
 
@@ -696,59 +771,88 @@ fn axpy_dot(b: &[f64], a: f64, y: &mut [f64], w: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// Solves `(T + σI)z = d` for the symmetric tridiagonal `T` (diagonal `a`, off-diagonal `e`)
-/// by LDLᵀ without pivoting (exact for a positive definite `T + σI`: every pivot is at least
-/// its smallest eigenvalue, `≥ σ` here). With the forward pivots
-/// `δ⁺₀ = a₀ + σ`, `δ⁺ᵢ = aᵢ + σ − e²ᵢ₋₁/δ⁺ᵢ₋₁` and the backward pivots
+/// Solves `(T + σₖI)zₖ = d` for the symmetric tridiagonal `T` (diagonal `a`, off-diagonal
+/// `e`) and `K` shifts at once, by LDLᵀ without pivoting (exact for a positive definite
+/// `T + σI`: every pivot is at least its smallest eigenvalue, `≥ σ` here). With the forward
+/// pivots `δ⁺₀ = a₀ + σ`, `δ⁺ᵢ = aᵢ + σ − e²ᵢ₋₁/δ⁺ᵢ₋₁` and the backward pivots
 /// `δ⁻ₘ₋₁ = aₘ₋₁ + σ`, `δ⁻ᵢ = aᵢ + σ − e²ᵢ/δ⁻ᵢ₊₁`, the diagonal of the inverse is
-/// `1/(δ⁺ᵢ + δ⁻ᵢ − aᵢ − σ)` (both Schur complements of entry i); its sum is returned when
-/// `trace` is set (else 0). `work` holds 2m values.
-fn tridiagonal_solve(
+/// `1/(δ⁺ᵢ + δ⁻ᵢ − aᵢ − σ)` (both Schur complements of entry i); its sum is returned for each
+/// shift when `trace` is set (else 0).
+///
+/// Each pivot recurrence is a chain of dependent divisions, so one shift at a time runs at
+/// the division's latency; the `K` shifts are interleaved row by row (`K` independent
+/// chains, stored row-major in `work`), which runs at its throughput instead. Every shift
+/// gets exactly the operations, in the same order, of a solve on its own. `z` holds the `K`
+/// solutions as consecutive columns of length `m`; `work` is resized to `3·m·K` values.
+fn tridiagonal_solve<const K: usize>(
     a: &[f64],
     e: &[f64],
-    sigma: f64,
+    sigma: [f64; K],
     d: &[f64],
     z: &mut [f64],
-    work: &mut [f64],
+    work: &mut Vec<f64>,
     trace: bool,
-) -> Result<f64> {
+) -> Result<[f64; K]> {
     let m = a.len();
-    // work[..m]: reciprocal forward pivots 1/δ⁺ᵢ (the back substitution multiplies);
-    // work[m..]: backward pivots δ⁻ᵢ.
-    let (inv, bwd) = work.split_at_mut(m);
-    let mut piv = a[0] + sigma;
-    inv[0] = 1.0 / piv;
-    z[0] = d[0];
-    let mut ok = piv > 0.0;
+    work.resize(3 * m * K, 0.0);
+    // inv: reciprocal forward pivots 1/δ⁺ᵢ (the back substitution multiplies); bwd: backward
+    // pivots δ⁻ᵢ; zt: the solutions, row-major.
+    let (inv, rest) = work.split_at_mut(m * K);
+    let (bwd, zt) = rest.split_at_mut(m * K);
+    let mut piv = [0.0; K];
+    let mut ok = true;
+    for k in 0..K {
+        piv[k] = a[0] + sigma[k];
+        inv[k] = 1.0 / piv[k];
+        zt[k] = d[0];
+        ok &= piv[k] > 0.0;
+    }
     for i in 1..m {
-        let l = e[i - 1] * inv[i - 1];
-        piv = a[i] + sigma - l * e[i - 1];
-        ok &= piv > 0.0;
-        inv[i] = 1.0 / piv;
-        z[i] = d[i] - l * z[i - 1];
+        for k in 0..K {
+            let l = e[i - 1] * inv[(i - 1) * K + k];
+            piv[k] = a[i] + sigma[k] - l * e[i - 1];
+            ok &= piv[k] > 0.0;
+            inv[i * K + k] = 1.0 / piv[k];
+            zt[i * K + k] = d[i] - l * zt[(i - 1) * K + k];
+        }
     }
     // A non-positive or NaN pivot: not numerically positive definite (NaN fails `> 0`).
-    if !ok || !piv.is_finite() {
+    if !ok || piv.iter().any(|p| !p.is_finite()) {
         return Err(Error::Singular {
             what: "the tridiagonal form of XᵀX + nλI (or XXᵀ + nλI) has a non-positive pivot"
                 .into(),
         });
     }
-    z[m - 1] *= inv[m - 1];
-    for i in (0..m - 1).rev() {
-        z[i] = (z[i] - e[i] * z[i + 1]) * inv[i];
+    for k in 0..K {
+        zt[(m - 1) * K + k] *= inv[(m - 1) * K + k];
     }
+    for i in (0..m - 1).rev() {
+        for k in 0..K {
+            zt[i * K + k] = (zt[i * K + k] - e[i] * zt[(i + 1) * K + k]) * inv[i * K + k];
+        }
+    }
+    for (k, col) in z.chunks_exact_mut(m).take(K).enumerate() {
+        for (i, zi) in col.iter_mut().enumerate() {
+            *zi = zt[i * K + k];
+        }
+    }
+    let mut tr = [0.0; K];
     if !trace {
-        return Ok(0.0);
+        return Ok(tr);
     }
-    bwd[m - 1] = a[m - 1] + sigma;
+    for k in 0..K {
+        bwd[(m - 1) * K + k] = a[m - 1] + sigma[k];
+    }
     for i in (0..m - 1).rev() {
-        bwd[i] = a[i] + sigma - e[i] * e[i] / bwd[i + 1];
+        for k in 0..K {
+            bwd[i * K + k] = a[i] + sigma[k] - e[i] * e[i] / bwd[(i + 1) * K + k];
+        }
     }
     // δ⁺ᵢ + δ⁻ᵢ − aᵢ − σ, with δ⁺ᵢ = 1/inv[i].
-    let mut tr = 0.0;
     for i in 0..m {
-        tr += 1.0 / (1.0 / inv[i] + bwd[i] - a[i] - sigma);
+        for k in 0..K {
+            tr[k] += 1.0 / (1.0 / inv[i * K + k] + bwd[i * K + k] - a[i] - sigma[k]);
+        }
     }
     Ok(tr)
 }
@@ -1000,5 +1104,56 @@ impl RidgePathFit {
     pub fn predict(&self, x: &DMatrix<f64>, k: usize) -> Result<DVector<f64>> {
         let w = self.coefficients.column(k).into_owned();
         crate::design::linear_predictor(x, &w, self.intercepts[k])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tridiagonal_solve;
+
+    /// Four shifts solved together give, bit for bit, the solutions and traces of four
+    /// solves on their own; a non-positive pivot in any one of them is an error.
+    #[test]
+    fn grouped_shifts_equal_single_solves() {
+        let m = 37;
+        let a: Vec<f64> = (0..m).map(|i| 2.0 + ((i * 7) % 5) as f64 * 0.3).collect();
+        let e: Vec<f64> = (0..m - 1)
+            .map(|i| 0.4 - ((i * 3) % 4) as f64 * 0.25)
+            .collect();
+        let d: Vec<f64> = (0..m).map(|i| ((i * 11) % 9) as f64 - 4.0).collect();
+        let shifts = [1e-3, 0.5, 7.0, 123.0];
+        let mut work = Vec::new();
+        let mut z4 = vec![0.0; 4 * m];
+        let t4 = tridiagonal_solve(&a, &e, shifts, &d, &mut z4, &mut work, true).unwrap();
+        for (k, &s) in shifts.iter().enumerate() {
+            let mut z1 = vec![0.0; m];
+            let [t1] = tridiagonal_solve(&a, &e, [s], &d, &mut z1, &mut work, true).unwrap();
+            assert_eq!(t1.to_bits(), t4[k].to_bits(), "trace of shift {k}");
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&z1),
+                bits(&z4[k * m..(k + 1) * m]),
+                "solution of shift {k}"
+            );
+            // And it solves the system: (T + σI)z = d.
+            for i in 0..m {
+                let mut r = (a[i] + s) * z1[i] - d[i];
+                if i > 0 {
+                    r += e[i - 1] * z1[i - 1];
+                }
+                if i + 1 < m {
+                    r += e[i] * z1[i + 1];
+                }
+                assert!(r.abs() <= 1e-12, "row {i} of shift {k}: residual {r:e}");
+            }
+        }
+        // Without traces: the same solutions, traces 0.
+        let mut z = vec![0.0; 4 * m];
+        let t = tridiagonal_solve(&a, &e, shifts, &d, &mut z, &mut work, false).unwrap();
+        assert_eq!(t, [0.0; 4]);
+        assert_eq!(z, z4);
+        // A shift that makes T + σI indefinite fails the whole group.
+        let bad = [0.5, -10.0, 1.0, 2.0];
+        assert!(tridiagonal_solve(&a, &e, bad, &d, &mut z, &mut work, true).is_err());
     }
 }

@@ -310,6 +310,34 @@ fn prior_predictive_draws_depend_only_on_the_seed() {
     assert_ne!(a, prior_predictive_draws(4));
 }
 
+/// A 100-λ ridge path with p = 96 (its solves and back-transformation run as two halves of
+/// the grid on rayon's pool) and one with p = 12 (one part): coefficients, intercepts and
+/// degrees of freedom.
+fn ridge_paths() -> Vec<f64> {
+    let mut out = Vec::new();
+    for (n, p) in [(300, 96), (80, 12)] {
+        let (x, y) = data(n, p, 9);
+        let fit = mapfit::RidgePath::new().n_lambda(100).fit(&x, &y).unwrap();
+        out.extend(fit.coefficient_matrix().iter().copied());
+        out.extend(fit.intercepts().iter().copied());
+        out.extend(fit.effective_df().unwrap().iter().copied());
+    }
+    out
+}
+
+#[test]
+fn ridge_path_is_bit_identical_for_one_and_two_threads() {
+    let a = in_pool(1, ridge_paths);
+    let b = in_pool(2, ridge_paths);
+    assert_eq!(a.len(), 100 * (96 + 1 + 1) + 100 * (12 + 1 + 1));
+    let diff = a
+        .iter()
+        .zip(&b)
+        .filter(|(u, v)| u.to_bits() != v.to_bits())
+        .count();
+    assert_eq!(diff, 0, "{diff} of {} values differ", a.len());
+}
+
 /// The digest of everything above, for the cross-process comparison.
 fn full_digest() -> u64 {
     let mut d = Digest::new();
@@ -319,6 +347,7 @@ fn full_digest() -> u64 {
     }
     d.add_all(&stochastic_iterates(11));
     d.add_all(&prior_predictive_draws(3));
+    d.add_all(&ridge_paths());
     d.0
 }
 
