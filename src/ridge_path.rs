@@ -783,7 +783,7 @@ fn axpy_dot(b: &[f64], a: f64, y: &mut [f64], w: &[f64]) -> f64 {
 /// the division's latency; the `K` shifts are interleaved row by row (`K` independent
 /// chains, stored row-major in `work`), which runs at its throughput instead. Every shift
 /// gets exactly the operations, in the same order, of a solve on its own. `z` holds the `K`
-/// solutions as consecutive columns of length `m`; `work` is resized to `3·m·K` values.
+/// solutions as consecutive columns of length `m`; `work` is resized to `4·m·K` values.
 fn tridiagonal_solve<const K: usize>(
     a: &[f64],
     e: &[f64],
@@ -794,27 +794,32 @@ fn tridiagonal_solve<const K: usize>(
     trace: bool,
 ) -> Result<[f64; K]> {
     let m = a.len();
-    work.resize(3 * m * K, 0.0);
-    // inv: reciprocal forward pivots 1/δ⁺ᵢ (the back substitution multiplies); bwd: backward
-    // pivots δ⁻ᵢ; zt: the solutions, row-major.
-    let (inv, rest) = work.split_at_mut(m * K);
+    work.resize(4 * m * K, 0.0);
+    // fwd, inv: forward pivots δ⁺ᵢ and their reciprocals (the back substitution multiplies);
+    // bwd: backward pivots δ⁻ᵢ; zt: the solutions, row-major.
+    let (fwd, rest) = work.split_at_mut(m * K);
+    let (inv, rest) = rest.split_at_mut(m * K);
     let (bwd, zt) = rest.split_at_mut(m * K);
-    let mut piv = [0.0; K];
-    let mut ok = true;
-    for k in 0..K {
-        piv[k] = a[0] + sigma[k];
-        inv[k] = 1.0 / piv[k];
-        zt[k] = d[0];
-        ok &= piv[k] > 0.0;
-    }
+    // Each row's K values are formed in registers ([f64; K], which the compiler maps onto
+    // vector lanes) and stored row by row.
+    let lanes = |f: &dyn Fn(usize) -> f64| -> [f64; K] { std::array::from_fn(f) };
+    let mut piv = lanes(&|k| a[0] + sigma[k]);
+    let mut ok = piv.iter().all(|&p| p > 0.0);
+    let mut inv_prev = lanes(&|k| 1.0 / piv[k]);
+    let mut z_prev = [d[0]; K];
+    fwd[..K].copy_from_slice(&piv);
+    inv[..K].copy_from_slice(&inv_prev);
+    zt[..K].copy_from_slice(&z_prev);
     for i in 1..m {
-        for k in 0..K {
-            let l = e[i - 1] * inv[(i - 1) * K + k];
-            piv[k] = a[i] + sigma[k] - l * e[i - 1];
-            ok &= piv[k] > 0.0;
-            inv[i * K + k] = 1.0 / piv[k];
-            zt[i * K + k] = d[i] - l * zt[(i - 1) * K + k];
-        }
+        let (ei, ai, di) = (e[i - 1], a[i], d[i]);
+        let l = lanes(&|k| ei * inv_prev[k]);
+        piv = lanes(&|k| ai + sigma[k] - l[k] * ei);
+        ok &= piv.iter().all(|&p| p > 0.0);
+        inv_prev = lanes(&|k| 1.0 / piv[k]);
+        z_prev = lanes(&|k| di - l[k] * z_prev[k]);
+        fwd[i * K..(i + 1) * K].copy_from_slice(&piv);
+        inv[i * K..(i + 1) * K].copy_from_slice(&inv_prev);
+        zt[i * K..(i + 1) * K].copy_from_slice(&z_prev);
     }
     // A non-positive or NaN pivot: not numerically positive definite (NaN fails `> 0`).
     if !ok || piv.iter().any(|p| !p.is_finite()) {
@@ -823,35 +828,36 @@ fn tridiagonal_solve<const K: usize>(
                 .into(),
         });
     }
-    for k in 0..K {
-        zt[(m - 1) * K + k] *= inv[(m - 1) * K + k];
-    }
+    let mut z_next = lanes(&|k| zt[(m - 1) * K + k] * inv[(m - 1) * K + k]);
+    zt[(m - 1) * K..].copy_from_slice(&z_next);
     for i in (0..m - 1).rev() {
-        for k in 0..K {
-            zt[i * K + k] = (zt[i * K + k] - e[i] * zt[(i + 1) * K + k]) * inv[i * K + k];
-        }
+        let (row, ir) = (&zt[i * K..(i + 1) * K], &inv[i * K..(i + 1) * K]);
+        let ei = e[i];
+        z_next = lanes(&|k| (row[k] - ei * z_next[k]) * ir[k]);
+        zt[i * K..(i + 1) * K].copy_from_slice(&z_next);
     }
     for (k, col) in z.chunks_exact_mut(m).take(K).enumerate() {
-        for (i, zi) in col.iter_mut().enumerate() {
-            *zi = zt[i * K + k];
+        for (zi, row) in col.iter_mut().zip(zt.chunks_exact(K)) {
+            *zi = row[k];
         }
     }
     let mut tr = [0.0; K];
     if !trace {
         return Ok(tr);
     }
-    for k in 0..K {
-        bwd[(m - 1) * K + k] = a[m - 1] + sigma[k];
-    }
+    let mut b_next = lanes(&|k| a[m - 1] + sigma[k]);
+    bwd[(m - 1) * K..].copy_from_slice(&b_next);
     for i in (0..m - 1).rev() {
-        for k in 0..K {
-            bwd[i * K + k] = a[i] + sigma[k] - e[i] * e[i] / bwd[(i + 1) * K + k];
-        }
+        let (ai, ei) = (a[i], e[i]);
+        b_next = lanes(&|k| ai + sigma[k] - ei * ei / b_next[k]);
+        bwd[i * K..(i + 1) * K].copy_from_slice(&b_next);
     }
-    // δ⁺ᵢ + δ⁻ᵢ − aᵢ − σ, with δ⁺ᵢ = 1/inv[i].
-    for i in 0..m {
+    // 1/(δ⁺ᵢ + δ⁻ᵢ − aᵢ − σ).
+    for (i, (f, b)) in fwd.chunks_exact(K).zip(bwd.chunks_exact(K)).enumerate() {
+        let ai = a[i];
+        let t = lanes(&|k| 1.0 / (f[k] + b[k] - ai - sigma[k]));
         for k in 0..K {
-            tr[k] += 1.0 / (1.0 / inv[i * K + k] + bwd[i * K + k] - a[i] - sigma[k]);
+            tr[k] += t[k];
         }
     }
     Ok(tr)
