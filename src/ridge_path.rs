@@ -716,18 +716,20 @@ impl Tridiagonal {
                     }
                 }
             }
-            blocks.push(WyBlock { r0, y, t: tm });
+            let yt = &y * &tm;
+            blocks.push(WyBlock { r0, y, yt });
         }
         blocks
     }
 }
 
 /// One block of reflectors in compact WY form (see [`Tridiagonal::wy_blocks`]): rows `r0..`
-/// of `Z` take `Z −= Y·T·(YᵀZ)`.
+/// of `Z` take `Z −= (Y·T)·(YᵀZ)`.
 struct WyBlock {
     r0: usize,
     y: DMatrix<f64>,
-    t: DMatrix<f64>,
+    /// `Y·T`.
+    yt: DMatrix<f64>,
 }
 
 /// `Z ← Q·Z` from [`Tridiagonal::wy_blocks`] (in their order: the last reflectors first).
@@ -741,9 +743,8 @@ fn apply_wy(blocks: &[WyBlock], z: &mut DMatrixViewMut<'_, f64>) {
             let yt = Strided::of(&b.y).t();
             gemm(&mut w, 1.0, &yt.view(0, k, 0, rows), &zr, 0.0);
         }
-        let tw = &b.t * &w;
         let mut zr = z.rows_mut(b.r0, rows);
-        gemm(&mut zr, -1.0, &b.y, &tw, 1.0);
+        gemm(&mut zr, -1.0, &b.yt, &w, 1.0);
     }
 }
 
