@@ -590,54 +590,55 @@ impl Tridiagonal {
         let mut beta = vec![0.0; steps];
         let mut off = vec![0.0; m.saturating_sub(1)];
         let mut p = vec![0.0; m];
+        let mut w = vec![0.0; m];
         let data = a.as_mut_slice();
+        // Step i's rank-2 update of a column and step i+1's product with that same column run
+        // back to back, so each column of the trailing triangle is read once per step from
+        // memory (the second read hits the cache). The arithmetic, and its order, is that of
+        // the two passes done one after the other.
+        let mut have = steps > 0 && Self::reflector(data, m, 0, &mut off, &mut beta);
+        if have {
+            for jj in 0..m - 1 {
+                Self::product_column(data, m, 0, jj, &mut p);
+            }
+        }
         for i in 0..steps {
             let r = m - i - 1;
-            // x = A[i+1.., i]: the column below the diagonal.
-            let col = &mut data[i * m + i + 1..(i + 1) * m];
-            let tail: f64 = col[1..].iter().map(|v| v * v).sum();
-            let x0 = col[0];
-            if tail == 0.0 {
-                // Already zero below the subdiagonal: Hᵢ = I.
-                off[i] = x0;
-                beta[i] = 0.0;
-                col[0] = 0.0;
+            let next = i + 1 < steps;
+            if !have {
+                // Hᵢ = I leaves B as it is.
+                have = next && Self::reflector(data, m, i + 1, &mut off, &mut beta);
+                if have {
+                    p[..r - 1].fill(0.0);
+                    for jj in 0..r - 1 {
+                        Self::product_column(data, m, i + 1, jj, &mut p);
+                    }
+                }
                 continue;
             }
-            let norm = (x0 * x0 + tail).sqrt();
-            let alpha = if x0 >= 0.0 { -norm } else { norm };
-            col[0] = x0 - alpha;
-            let vtv = col[0] * col[0] + tail;
-            let b = 2.0 / vtv;
-            off[i] = alpha;
-            beta[i] = b;
-            // v is now in col (= A[i+1.., i]); p = β·B·v over the lower triangle of B.
-            let (left, right) = data.split_at_mut((i + 1) * m);
-            let v = &left[i * m + i + 1..(i + 1) * m];
-            let pr = &mut p[..r];
-            pr.fill(0.0);
-            for jj in 0..r {
-                // Column i+1+jj of A, rows i+1+jj.. (the lower part of B's column jj).
-                let bcol = &right[jj * m + i + 1 + jj..(jj + 1) * m];
-                let vj = v[jj];
-                let (pj, ptail) = pr[jj..].split_at_mut(1);
-                let dot = axpy_dot(&bcol[1..], vj, ptail, &v[jj + 1..]);
-                pj[0] += bcol[0] * vj + dot;
+            // w = β·p − (β/2)(β·pᵀv)·v with p = B·v.
+            let b = beta[i];
+            let wr = &mut w[..r];
+            for (wk, &pk) in wr.iter_mut().zip(&p[..r]) {
+                *wk = pk * b;
             }
-            for pk in pr.iter_mut() {
-                *pk *= b;
+            let v = &data[i * m + i + 1..(i + 1) * m];
+            let k = 0.5 * b * dot(wr, v);
+            for (wk, &vk) in wr.iter_mut().zip(v) {
+                *wk -= k * vk;
             }
-            // w = p − (β/2)(pᵀv)·v, kept in p.
-            let k = 0.5 * b * dot(pr, v);
-            for (pk, &vk) in pr.iter_mut().zip(v) {
-                *pk -= k * vk;
+            // B ← B − v·wᵀ − w·vᵀ on the lower triangle, column by column; column 0 first,
+            // which holds the next reflector's x, then each later column followed by its
+            // share of the next step's product p = B′·v′.
+            Self::update_column(data, m, i, 0, &w);
+            have = next && Self::reflector(data, m, i + 1, &mut off, &mut beta);
+            if have {
+                p[..r - 1].fill(0.0);
             }
-            // B ← B − v·wᵀ − w·vᵀ on the lower triangle.
-            for jj in 0..r {
-                let bcol = &mut right[jj * m + i + 1 + jj..(jj + 1) * m];
-                let (wj, vj) = (pr[jj], v[jj]);
-                for ((bk, &vk), &wk) in bcol.iter_mut().zip(&v[jj..]).zip(&pr[jj..]) {
-                    *bk -= vk * wj + wk * vj;
+            for jj in 1..r {
+                Self::update_column(data, m, i, jj, &w);
+                if have {
+                    Self::product_column(data, m, i + 1, jj - 1, &mut p);
                 }
             }
         }
@@ -650,6 +651,55 @@ impl Tridiagonal {
             beta,
             diag,
             off,
+        }
+    }
+
+    /// Forms reflector `i` from `x = A[i+1.., i]` (stored in its place as `v`, `β` and `α`
+    /// into `beta[i]`, `off[i]`); `false` when `x` is already zero below its first entry
+    /// (`Hᵢ = I`).
+    fn reflector(data: &mut [f64], m: usize, i: usize, off: &mut [f64], beta: &mut [f64]) -> bool {
+        let col = &mut data[i * m + i + 1..(i + 1) * m];
+        let tail: f64 = col[1..].iter().map(|v| v * v).sum();
+        let x0 = col[0];
+        if tail == 0.0 {
+            off[i] = x0;
+            beta[i] = 0.0;
+            col[0] = 0.0;
+            return false;
+        }
+        let norm = (x0 * x0 + tail).sqrt();
+        let alpha = if x0 >= 0.0 { -norm } else { norm };
+        col[0] = x0 - alpha;
+        let vtv = col[0] * col[0] + tail;
+        off[i] = alpha;
+        beta[i] = 2.0 / vtv;
+        true
+    }
+
+    /// Column `jj` of step `i`'s trailing block `B = A[i+1.., i+1..]` (its lower part) added
+    /// into `p = B·v` (`v` reflector `i`): both halves of the symmetric product.
+    #[inline]
+    fn product_column(data: &[f64], m: usize, i: usize, jj: usize, p: &mut [f64]) {
+        let r = m - i - 1;
+        let c = i + 1 + jj;
+        let v = &data[i * m + i + 1..(i + 1) * m];
+        let bcol = &data[c * m + c..(c + 1) * m];
+        let vj = v[jj];
+        let (pj, ptail) = p[jj..r].split_at_mut(1);
+        let dot = axpy_dot(&bcol[1..], vj, ptail, &v[jj + 1..]);
+        pj[0] += bcol[0] * vj + dot;
+    }
+
+    /// Column `jj` of step `i`'s trailing block (its lower part) ← itself `− v·w_jj − w·v_jj`.
+    #[inline]
+    fn update_column(data: &mut [f64], m: usize, i: usize, jj: usize, w: &[f64]) {
+        let c = i + 1 + jj;
+        let (left, right) = data.split_at_mut(c * m);
+        let v = &left[i * m + i + 1..(i + 1) * m];
+        let bcol = &mut right[c..m];
+        let (wj, vj) = (w[jj], v[jj]);
+        for ((bk, &vk), &wk) in bcol.iter_mut().zip(&v[jj..]).zip(&w[jj..]) {
+            *bk -= vk * wj + wk * vj;
         }
     }
 
@@ -1116,7 +1166,64 @@ impl RidgePathFit {
 
 #[cfg(test)]
 mod tests {
-    use super::tridiagonal_solve;
+    use super::{apply_wy, tridiagonal_solve, Tridiagonal};
+    use nalgebra::DMatrix;
+
+    /// `Q·T·Qᵀ` rebuilds `A` (Q from the stored reflectors by the blocked back-transformation),
+    /// for orders across the WY block size and for matrices whose columns are already zero
+    /// below the subdiagonal at some step (reflectors skipped), so every branch of the fused
+    /// update/product loop runs.
+    #[test]
+    fn tridiagonal_reduction_reconstructs_the_matrix() {
+        for (m, zero_from) in [
+            (1, None),
+            (2, None),
+            (3, None),
+            (9, Some(5)),
+            (40, None),
+            (70, Some(3)),
+        ] {
+            let mut a = DMatrix::from_fn(m, m, |i, j| {
+                let (i, j) = (i.max(j), i.min(j));
+                ((i * 7 + j * 3) % 11) as f64 / 5.0 - 1.0 + if i == j { 4.0 } else { 0.0 }
+            });
+            if let Some(z) = zero_from {
+                // Block diagonal: rows/columns ≥ z do not couple with the first z (columns
+                // z-1.. of the reduction meet zeros below the subdiagonal).
+                for i in z..m {
+                    for j in 0..z {
+                        a[(i, j)] = 0.0;
+                        a[(j, i)] = 0.0;
+                    }
+                }
+            }
+            let tri = Tridiagonal::new(a.clone());
+            if m >= 3 {
+                assert!(tri.beta.iter().any(|&b| b != 0.0) || zero_from.is_some());
+            }
+            if zero_from.is_some() {
+                assert!(tri.beta.contains(&0.0), "m = {m}: no reflector was skipped");
+            }
+            let mut t = DMatrix::<f64>::zeros(m, m);
+            for i in 0..m {
+                t[(i, i)] = tri.diag[i];
+                if i + 1 < m {
+                    t[(i + 1, i)] = tri.off[i];
+                    t[(i, i + 1)] = tri.off[i];
+                }
+            }
+            let blocks = tri.wy_blocks();
+            let mut qt = t.clone();
+            apply_wy(&blocks, &mut qt.as_view_mut());
+            let mut qtqt = qt.transpose();
+            apply_wy(&blocks, &mut qtqt.as_view_mut());
+            let err = (&qtqt - &a).amax();
+            assert!(
+                err <= 1e-12 * a.amax().max(1.0),
+                "m = {m}: |QTQᵀ − A| = {err:e}"
+            );
+        }
+    }
 
     /// Four shifts solved together give, bit for bit, the solutions and traces of four
     /// solves on their own; a non-positive pivot in any one of them is an error.
