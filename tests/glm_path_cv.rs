@@ -285,6 +285,40 @@ fn predictions_are_means_and_strong_rules_do_not_change_the_path() {
     assert_eq!(with.family(), "Bernoulli");
 }
 
+/// At a tolerance looser than `PREDICTOR_MAX_KKT_TOL` each point starts from the previous
+/// solution instead of the predicted one: both kinds of path still meet their own tolerance at
+/// every point, and the loose path stays within its accuracy of the tight one.
+#[test]
+fn loose_paths_start_from_the_previous_solution_and_meet_their_tolerance() {
+    use mapfit::path::glm::PREDICTOR_MAX_KKT_TOL;
+    let (x, y) = data("logit_small.csv");
+    let grid: Vec<f64> = (0..40).map(|k| 0.2 * 0.9f64.powi(k)).collect();
+    let fit = |tol: f64| {
+        Path::new(Bernoulli, 1.0)
+            .lambdas(grid.clone())
+            .kkt_tolerance(tol)
+            .fit(&x, &y)
+            .unwrap()
+    };
+    let loose_tol = 4.0 * PREDICTOR_MAX_KKT_TOL;
+    let (loose, tight) = (fit(loose_tol), fit(1e-10));
+    assert_eq!((loose.len(), tight.len()), (40, 40));
+    let mut worst = 0.0f64;
+    for k in 0..loose.len() {
+        assert!(loose.relative_kkt()[k] <= loose_tol, "point {k}");
+        assert!(tight.relative_kkt()[k] <= 1e-10, "point {k}");
+        worst = worst.max(diff(
+            loose.coefficients(k).as_slice(),
+            tight.coefficients(k).as_slice(),
+        ));
+    }
+    // Loose but not wrong: within ten times the tolerance of the exact path, and not
+    // identical to it (the loose path really stopped early somewhere).
+    eprintln!("largest difference {worst:.2e}");
+    assert!(worst <= 10.0 * loose_tol, "largest difference {worst:.2e}");
+    assert!(worst > 0.0);
+}
+
 #[test]
 fn saved_paths_and_cv_round_trip_bit_identically_and_reject_corrupt_files() {
     use mapfit::saved::SavedPath;
