@@ -32,11 +32,11 @@
 //! # One factorization for the whole grid
 //! `A` is reduced once to tridiagonal form by Householder reflections, `A = Q·T·Qᵀ` (`Q`
 //! orthogonal, `T` symmetric tridiagonal: the first half of a symmetric eigendecomposition,
-//! about `(4/3)m³` flops, plus `(4/3)m³` to form `Q`, which is never formed). From
-//! `m ≥ 256` the reduction works in panels of 32 reflectors, as LAPACK's `dsytrd` does: the
-//! rank-2 updates of a panel are applied to the trailing triangle at once by matrix
-//! products, so half of the flops run as matrix–matrix work (10–18 % faster at m = 400–800;
-//! below 256 the one-step-at-a-time loop is as fast). Then, for every λ,
+//! about `(4/3)m³` flops; forming `Q` would cost `(4/3)m³` more, and it is never formed).
+//! From `m ≥ 256` the reduction works in panels of 32 reflectors, as LAPACK's `dsytrd`
+//! does: the rank-2 updates of a panel are applied to the trailing triangle at once by
+//! matrix products, so half of the flops run as matrix–matrix work (10–18 % faster at
+//! m = 400–800; below 256 the one-step-at-a-time loop is as fast). Then, for every λ,
 //! ```text
 //! (A + σI)⁻¹·r = Q·(T + σI)⁻¹·(Qᵀr)
 //! ```
@@ -44,9 +44,10 @@
 //! solve (four λ at a time, their pivot recurrences interleaved: one alone waits on each
 //! division in turn); the `m × L` solutions are mapped back by one matrix product `Q·Z` (and,
 //! in the kernel form, one `X̃ᵀ·(QZ)`). From `m²·L ≥ 2¹⁸` the solves and `Q·Z` run as two
-//! halves of the grid on rayon's pool, each column computed the same way either way. The eigenvalues are never needed: the QR iterations of a full
-//! eigendecomposition (another ~`6m³` flops with eigenvectors) would only diagonalize `T`,
-//! which the tridiagonal solve does not require. The effective degrees of freedom come from
+//! halves of the grid on rayon's pool, each column computed the same way either way. The
+//! eigenvalues are never needed: the QR iterations of a full eigendecomposition (another
+//! ~`6m³` flops with eigenvectors) would only diagonalize `T`, which the tridiagonal solve
+//! does not require. The effective degrees of freedom come from
 //! the same LDLᵀ pivots: with forward pivots `δ⁺ᵢ` and backward pivots `δ⁻ᵢ` of `T + σI`,
 //! `[(T + σI)⁻¹]ᵢᵢ = 1/(δ⁺ᵢ + δ⁻ᵢ − Tᵢᵢ − σ)`, and
 //! ```text

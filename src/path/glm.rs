@@ -26,12 +26,11 @@
 //!    points (linearly through two at the third grid point, while the first two start from
 //!    the null model and the first solution; a penalized coefficient only over the points
 //!    where it is non-zero, set to 0 where the prediction crosses zero) — or, at a KKT
-//!    tolerance looser than [`PREDICTOR_MAX_KKT_TOL`], from the previous solution itself
-//!    (see there) —, screening each
-//!    coordinate-descent subproblem with the sequential strong rule on the previous point's
-//!    L1 weights ([`ProximalNewton::with_screening`]); every point must reach the relative
-//!    KKT tolerance over all coordinates ([`Measure::RelativeKkt`]: the largest KKT
-//!    violation over `max|∇f(0)|`), else [`Error::NotConverged`] unless
+//!    tolerance of [`PREDICTOR_MAX_KKT_TOL`] or looser, from the previous solution itself —
+//!    screening each coordinate-descent subproblem with the sequential strong rule on the
+//!    previous point's L1 weights ([`ProximalNewton::with_screening`]); every point must
+//!    reach the relative KKT tolerance over all coordinates ([`Measure::RelativeKkt`]: the
+//!    largest KKT violation over `max|∇f(0)|`), else [`Error::NotConverged`] unless
 //!    [`Path::allow_unconverged`]. No duality gap is computed for these families:
 //!    [`PathFit::gap_tolerance`] does not apply to them.
 //!
