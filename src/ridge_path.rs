@@ -35,7 +35,7 @@
 //! about `(4/3)m³` flops; forming `Q` would cost `(4/3)m³` more, and it is never formed).
 //! From `m ≥ 256` the reduction works in panels of 32 reflectors, as LAPACK's `dsytrd`
 //! does: the rank-2 updates of a panel are applied to the trailing triangle at once by
-//! matrix products, so half of the flops run as matrix–matrix work (10–18 % faster at
+//! matrix products, so half of the flops run as matrix–matrix work (9–19 % faster at
 //! m = 400–800; below 256 the one-step-at-a-time loop is as fast). Then, for every λ,
 //! ```text
 //! (A + σI)⁻¹·r = Q·(T + σI)⁻¹·(Qᵀr)
@@ -659,17 +659,8 @@ impl Tridiagonal {
                 }
                 continue;
             }
-            // w = β·p − (β/2)(β·pᵀv)·v with p = B·v.
-            let b = beta[i];
-            let wr = &mut w[..r];
-            for (wk, &pk) in wr.iter_mut().zip(&p[..r]) {
-                *wk = pk * b;
-            }
             let v = &data[i * m + i + 1..(i + 1) * m];
-            let k = 0.5 * b * dot(wr, v);
-            for (wk, &vk) in wr.iter_mut().zip(v) {
-                *wk -= k * vk;
-            }
+            rank2_vector(beta[i], &p[..r], v, &mut w[..r]);
             // B ← B − v·wᵀ − w·vᵀ on the lower triangle, column by column; column 0 first,
             // which holds the next reflector's x, then each later column followed by its
             // share of the next step's product p = B′·v′.
@@ -715,11 +706,8 @@ impl Tridiagonal {
                 let (vs, ws) = (v.as_slice(), w.as_slice());
                 let col = &mut data[j * m + j..(j + 1) * m];
                 for s in 0..t {
-                    let (vj, wj) = (vs[s * m + j], ws[s * m + j]);
                     let (vc, wc) = (&vs[s * m + j..(s + 1) * m], &ws[s * m + j..(s + 1) * m]);
-                    for ((c, &vk), &wk) in col.iter_mut().zip(vc).zip(wc) {
-                        *c -= vk * wj + wk * vj;
-                    }
+                    sub_rank2(col, vc, wc, wc[0], vc[0]);
                 }
             }
             if !Self::reflector(data, m, j, off, beta) {
@@ -738,21 +726,15 @@ impl Tridiagonal {
                         &vs[s * m + j + 1..(s + 1) * m],
                         &ws[s * m + j + 1..(s + 1) * m],
                     );
-                    let (a, b) = (dot(wc, x), dot(vc, x));
-                    for ((pk, &vk), &wk) in p[..r].iter_mut().zip(vc).zip(wc) {
-                        *pk -= vk * a + wk * b;
-                    }
+                    sub_rank2(&mut p[..r], vc, wc, dot(wc, x), dot(vc, x));
                 }
             }
-            let b = beta[j];
-            let wcol = &mut w.as_mut_slice()[t * m + j + 1..(t + 1) * m];
-            for (wk, &pk) in wcol.iter_mut().zip(&p[..r]) {
-                *wk = pk * b;
-            }
-            let k = 0.5 * b * dot(wcol, x);
-            for (wk, &vk) in wcol.iter_mut().zip(x) {
-                *wk -= k * vk;
-            }
+            rank2_vector(
+                beta[j],
+                &p[..r],
+                x,
+                &mut w.as_mut_slice()[t * m + j + 1..(t + 1) * m],
+            );
             v.as_mut_slice()[t * m + j + 1..(t + 1) * m].copy_from_slice(x);
         }
         // The trailing triangle, rows/columns i1.., by blocks of columns (each block's
@@ -763,20 +745,15 @@ impl Tridiagonal {
             let (nr, nc) = (m - c0, TRAILING_BLOCK.min(m - c0));
             let mut c =
                 DMatrixViewMut::from_slice_with_strides_mut(&mut data[c0 * m + c0..], nr, nc, 1, m);
-            gemm(
-                &mut c,
-                -1.0,
-                &v.rows(c0, nr),
-                &wt.view(0, PANEL, c0, nc),
-                1.0,
-            );
-            gemm(
-                &mut c,
-                -1.0,
-                &w.rows(c0, nr),
-                &vt.view(0, PANEL, c0, nc),
-                1.0,
-            );
+            for (left, right) in [(&*v, &wt), (&*w, &vt)] {
+                gemm(
+                    &mut c,
+                    -1.0,
+                    &left.rows(c0, nr),
+                    &right.view(0, PANEL, c0, nc),
+                    1.0,
+                );
+            }
         }
     }
 
@@ -823,10 +800,7 @@ impl Tridiagonal {
         let (left, right) = data.split_at_mut(c * m);
         let v = &left[i * m + i + 1..(i + 1) * m];
         let bcol = &mut right[c..m];
-        let (wj, vj) = (w[jj], v[jj]);
-        for ((bk, &vk), &wk) in bcol.iter_mut().zip(&v[jj..]).zip(&w[jj..]) {
-            *bk -= vk * wj + wk * vj;
-        }
+        sub_rank2(bcol, &v[jj..], &w[jj..], w[jj], v[jj]);
     }
 
     /// `Hᵢ` applied to `z[i+1..]`: `z ← z − β·(vᵀz)·v`.
@@ -924,6 +898,28 @@ fn apply_wy(blocks: &[WyBlock], z: &mut DMatrixViewMut<'_, f64>) {
     }
 }
 
+/// `x ← x − (v·a + w·b)`, element by element: one column of the symmetric rank-2 update
+/// `B − v·wᵀ − w·vᵀ` (`a = w_j`, `b = v_j`), and a panel's correction of a product.
+#[inline]
+fn sub_rank2(x: &mut [f64], v: &[f64], w: &[f64], a: f64, b: f64) {
+    for ((xk, &vk), &wk) in x.iter_mut().zip(v).zip(w) {
+        *xk -= vk * a + wk * b;
+    }
+}
+
+/// `w ← β·p − (β/2)(β·pᵀv)·v`: the vector of the update `B − v·wᵀ − w·vᵀ = HBH` for the
+/// reflector `H = I − β·vvᵀ`, from `p = B·v`.
+#[inline]
+fn rank2_vector(beta: f64, p: &[f64], v: &[f64], w: &mut [f64]) {
+    for (wk, &pk) in w.iter_mut().zip(p) {
+        *wk = pk * beta;
+    }
+    let k = 0.5 * beta * dot(w, v);
+    for (wk, &vk) in w.iter_mut().zip(v) {
+        *wk -= k * vk;
+    }
+}
+
 /// `y += a·x` and, in the same pass, `Σ bₖ·wₖ` (`b` the column read, `w` the vector):
 /// the two halves of a symmetric matrix–vector product from its lower triangle.
 fn axpy_dot(b: &[f64], a: f64, y: &mut [f64], w: &[f64]) -> f64 {
@@ -979,21 +975,23 @@ fn tridiagonal_solve<const K: usize>(
     let (bwd, zt) = rest.split_at_mut(m * K);
     // Each row's K values are formed in registers ([f64; K], which the compiler maps onto
     // vector lanes) and stored row by row.
-    let lanes = |f: &dyn Fn(usize) -> f64| -> [f64; K] { std::array::from_fn(f) };
-    let mut piv = lanes(&|k| a[0] + sigma[k]);
+    fn lanes<const K: usize>(f: impl Fn(usize) -> f64) -> [f64; K] {
+        std::array::from_fn(f)
+    }
+    let mut piv = lanes::<K>(|k| a[0] + sigma[k]);
     let mut ok = piv.iter().all(|&p| p > 0.0);
-    let mut inv_prev = lanes(&|k| 1.0 / piv[k]);
+    let mut inv_prev = lanes::<K>(|k| 1.0 / piv[k]);
     let mut z_prev = [d[0]; K];
     fwd[..K].copy_from_slice(&piv);
     inv[..K].copy_from_slice(&inv_prev);
     zt[..K].copy_from_slice(&z_prev);
     for i in 1..m {
         let (ei, ai, di) = (e[i - 1], a[i], d[i]);
-        let l = lanes(&|k| ei * inv_prev[k]);
-        piv = lanes(&|k| ai + sigma[k] - l[k] * ei);
+        let l = lanes::<K>(|k| ei * inv_prev[k]);
+        piv = lanes::<K>(|k| ai + sigma[k] - l[k] * ei);
         ok &= piv.iter().all(|&p| p > 0.0);
-        inv_prev = lanes(&|k| 1.0 / piv[k]);
-        z_prev = lanes(&|k| di - l[k] * z_prev[k]);
+        inv_prev = lanes::<K>(|k| 1.0 / piv[k]);
+        z_prev = lanes::<K>(|k| di - l[k] * z_prev[k]);
         fwd[i * K..(i + 1) * K].copy_from_slice(&piv);
         inv[i * K..(i + 1) * K].copy_from_slice(&inv_prev);
         zt[i * K..(i + 1) * K].copy_from_slice(&z_prev);
@@ -1005,12 +1003,12 @@ fn tridiagonal_solve<const K: usize>(
                 .into(),
         });
     }
-    let mut z_next = lanes(&|k| zt[(m - 1) * K + k] * inv[(m - 1) * K + k]);
+    let mut z_next = lanes::<K>(|k| zt[(m - 1) * K + k] * inv[(m - 1) * K + k]);
     zt[(m - 1) * K..].copy_from_slice(&z_next);
     for i in (0..m - 1).rev() {
         let (row, ir) = (&zt[i * K..(i + 1) * K], &inv[i * K..(i + 1) * K]);
         let ei = e[i];
-        z_next = lanes(&|k| (row[k] - ei * z_next[k]) * ir[k]);
+        z_next = lanes::<K>(|k| (row[k] - ei * z_next[k]) * ir[k]);
         zt[i * K..(i + 1) * K].copy_from_slice(&z_next);
     }
     for (k, col) in z.chunks_exact_mut(m).take(K).enumerate() {
@@ -1022,17 +1020,17 @@ fn tridiagonal_solve<const K: usize>(
     if !trace {
         return Ok(tr);
     }
-    let mut b_next = lanes(&|k| a[m - 1] + sigma[k]);
+    let mut b_next = lanes::<K>(|k| a[m - 1] + sigma[k]);
     bwd[(m - 1) * K..].copy_from_slice(&b_next);
     for i in (0..m - 1).rev() {
         let (ai, ei) = (a[i], e[i]);
-        b_next = lanes(&|k| ai + sigma[k] - ei * ei / b_next[k]);
+        b_next = lanes::<K>(|k| ai + sigma[k] - ei * ei / b_next[k]);
         bwd[i * K..(i + 1) * K].copy_from_slice(&b_next);
     }
     // 1/(δ⁺ᵢ + δ⁻ᵢ − aᵢ − σ).
     for (i, (f, b)) in fwd.chunks_exact(K).zip(bwd.chunks_exact(K)).enumerate() {
         let ai = a[i];
-        let t = lanes(&|k| 1.0 / (f[k] + b[k] - ai - sigma[k]));
+        let t = lanes::<K>(|k| 1.0 / (f[k] + b[k] - ai - sigma[k]));
         for k in 0..K {
             tr[k] += t[k];
         }
