@@ -54,9 +54,10 @@
 //! and reports `peak_mib = x_mib + y_mib + fit_extra_mib`, what a caller holding only X and y
 //! needs, next to `x_mib`.
 //!
-//! Coefficients: with `--coefs DIR` every path task also writes its coefficients in the
-//! harness's layout (`DIR/<task>__<dataset>__mapfit.f64`, row-major `(L, 1 + p)`, intercept
-//! first), to compare with the anchors' files in `results/coefs/`.
+//! Coefficients: with `--coefs DIR` the lasso, elastic-net and GLM paths and `lasso_cv` (its
+//! full-data path) also write their coefficients in the harness's layout
+//! (`DIR/<task>__<dataset>__mapfit.f64`, row-major `(L, 1 + p)`, intercept first), to compare
+//! with the anchors' files in `results/coefs/`.
 
 use mapfit::prior::{Convention, Gaussian as GaussianPrior};
 use mapfit::ridge_path::RidgePath;
@@ -267,7 +268,8 @@ fn kkt_violation(pb: &Problem, d: &Data, lambda: f64, b: &DVector<f64>, b0: f64)
     kkt_max(pb, d, &[lambda], &bm, &[b0])
 }
 
-/// `--coefs DIR`: where path records write their coefficients.
+/// `--coefs DIR`: where the lasso, elastic-net and GLM path records (and `lasso_cv`'s full-data
+/// path) write their coefficients.
 static COEF_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
 /// Writes a path's coefficients as the harness does (`common.save_coefs`): raw
@@ -290,7 +292,6 @@ fn save_coefs(pb: &Problem, fit: &PathFit) {
 }
 
 fn path_kkt(pb: &Problem, d: &Data, fit: &PathFit) -> f64 {
-    save_coefs(pb, fit);
     kkt_max(
         pb,
         d,
@@ -320,6 +321,7 @@ fn gaussian_path(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
         .kkt_tolerance(s.kkt_tol);
     let (t, mem, fit) = measure(s, || path.fit(&d.x, &d.y));
     let fit = fit?;
+    save_coefs(pb, &fit);
     Ok(Outcome {
         timing: t,
         converged: fit.converged(),
@@ -531,6 +533,7 @@ fn glm_path(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
         path.fit(&d.x, &d.y)?;
         let (t, mem, fit) = measure(s, || path.fit(&d.x, &d.y));
         let fit = fit?;
+        save_coefs(pb, &fit);
         Ok(Outcome {
             timing: t,
             converged: fit.converged(),
@@ -565,6 +568,7 @@ fn lasso_cv(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
     let cv = CrossValidation::new(path).fold_ids(ids).threads(Some(1));
     let (t, mem, fit) = measure(s, || cv.fit(&d.x, &d.y));
     let fit = fit?;
+    save_coefs(pb, fit.path());
     Ok(Outcome {
         timing: t,
         converged: fit.path().converged(),
