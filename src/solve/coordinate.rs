@@ -13,8 +13,11 @@
 //!
 //! # Algorithm (Friedman, Hastie & Tibshirani 2010; Tibshirani et al. 2012)
 //! * **Naive updates** keep the residual `r`; **covariance updates** keep the gradient
-//!   `g = X̃ᵀr` and cache Gram columns `X̃ᵀx̃_k` of the coefficients that ever became non-zero
-//!   (cheaper when `n ≫ p`).
+//!   `g = X̃ᵀr` and cache Gram columns `X̃ᵀx̃_k` of the working set's coordinates (cheaper
+//!   when `n ≫ p`). Between checks only `g` on the coordinates that have been in a working
+//!   set is kept current, on a compact copy of their Gram rows: a moving coordinate costs
+//!   an axpy of that set's length instead of `p`; each check recomputes
+//!   `g = X̃ᵀỹ − Σ_k w_k·X̃ᵀx̃_k` in full.
 //! * **Active set**: after a sweep over the working set, cycle over the non-zero coefficients
 //!   until they settle, then sweep the working set again.
 //! * **Strong rules** (paths): the working set for λ_k keeps `j` when
@@ -484,7 +487,8 @@ pub(crate) fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
 /// naive updates with observation weights (proximal Newton's subproblems, on its working
 /// columns), where a stored copy is faster. A coordinate
 /// update is a dot product and an axpy over one contiguous column (naive updates), or an axpy
-/// over a cached Gram column (covariance updates). Gram columns are computed in blocks: one
+/// over a column of the compact Gram matrix of the coordinates that have been in the working
+/// set (covariance updates). Gram columns are computed in blocks: one
 /// cache-blocked matrix product for the whole working set when it is screened.
 #[derive(Debug, Clone)]
 pub struct CdEngine<'a> {
@@ -516,11 +520,25 @@ pub struct CdEngine<'a> {
     w: Vec<f64>,
     r: Vec<f64>,
     g: Vec<f64>,
-    /// `g = X̃ᵀr` is exact for the current `w` (naive mode; always maintained in covariance mode).
+    /// `g = X̃ᵀr` is exact for the current `w` (naive mode; in covariance mode see
+    /// `g_outside_stale`).
     g_fresh: bool,
     gram: Vec<f64>,
     gram_slot: Vec<usize>,
     covariance: bool,
+    /// Covariance mode: the compact set `C`, every coordinate that has been in the working
+    /// set (in order of entry). Sweeps only visit the working set, so only `g` on `C` is
+    /// kept current between checks: a moving coordinate costs an axpy of length `|C|`
+    /// instead of `p`. `cgram` is the Gram matrix restricted to `C` (`ccap × ccap`, column
+    /// `u` at `u·ccap`), `gc` is `g` on `C`, and `cpos[j]` is `j`'s position in `C`.
+    cidx: Vec<usize>,
+    cpos: Vec<usize>,
+    cgram: Vec<f64>,
+    ccap: usize,
+    gc: Vec<f64>,
+    /// Covariance mode: coordinates moved since `g` was last recomputed, so `g` outside `C`
+    /// is stale (on `C` it is brought up to date after every outer iteration).
+    g_outside_stale: bool,
     strong: Vec<bool>,
     strong_list: Vec<usize>,
     active: Vec<usize>,
@@ -773,6 +791,12 @@ impl<'a> CdEngine<'a> {
             gram: Vec::new(),
             gram_slot: vec![NO_SLOT; p],
             covariance,
+            cidx: Vec::new(),
+            cpos: vec![NO_SLOT; p],
+            cgram: Vec::new(),
+            ccap: 0,
+            gc: Vec::new(),
+            g_outside_stale: false,
             strong: vec![true; p],
             strong_list,
             active: Vec::new(),
@@ -905,6 +929,9 @@ impl<'a> CdEngine<'a> {
         if l1_prev.is_some() && !self.g_fresh {
             self.refresh_gradient();
         }
+        if l1_prev.is_some() && self.g_outside_stale {
+            self.recompute_gradient_covariance();
+        }
         match l1_prev {
             None => self.strong.iter_mut().for_each(|s| *s = true),
             Some(prev) => {
@@ -960,6 +987,65 @@ impl<'a> CdEngine<'a> {
                 }
                 self.ensure_gram(&missing);
             }
+            self.compact_strong();
+        }
+    }
+
+    /// Covariance mode: adds the working set's coordinates that are not in the compact set
+    /// `C` to it.
+    fn compact_strong(&mut self) {
+        let new: Vec<usize> = (self.strong_list.iter())
+            .copied()
+            .filter(|&j| self.cpos[j] == NO_SLOT)
+            .collect();
+        self.compact_add(&new);
+    }
+
+    /// Covariance mode: appends `new` (coordinates not in `C`) to the compact set: their rows
+    /// and columns of the Gram matrix into `cgram` (from the cached Gram columns, computed
+    /// first if missing) and their `g_j = x̃_jᵀỹ − Σ_k G_jk·w_k`, exact for the current `w`
+    /// (summed in the order of [`CdEngine::recompute_gradient_covariance`], so the same bits).
+    fn compact_add(&mut self, new: &[usize]) {
+        if new.is_empty() {
+            return;
+        }
+        self.ensure_gram(new);
+        let p = self.p;
+        let m0 = self.cidx.len();
+        let m1 = m0 + new.len();
+        if m1 > self.ccap {
+            let cap = m1.max(2 * self.ccap).max(16).min(p);
+            let mut cg = vec![0.0; cap * cap];
+            for u in 0..m0 {
+                cg[u * cap..u * cap + m0]
+                    .copy_from_slice(&self.cgram[u * self.ccap..u * self.ccap + m0]);
+            }
+            self.cgram = cg;
+            self.ccap = cap;
+        }
+        for &j in new {
+            self.cpos[j] = self.cidx.len();
+            self.cidx.push(j);
+        }
+        let cap = self.ccap;
+        for u in 0..m1 {
+            let s = self.gram_slot[self.cidx[u]];
+            let col = &self.gram[s * p..(s + 1) * p];
+            // Old columns gain the new rows; new columns are filled whole.
+            let t0 = if u < m0 { m0 } else { 0 };
+            for t in t0..m1 {
+                self.cgram[u * cap + t] = col[self.cidx[t]];
+            }
+        }
+        for &j in new {
+            let mut gj = self.xty[j];
+            for &k in &self.active {
+                let wk = self.w[k];
+                if wk != 0.0 {
+                    gj -= wk * self.gram[self.gram_slot[k] * p + j];
+                }
+            }
+            self.gc.push(gj);
         }
     }
 
@@ -1188,6 +1274,7 @@ impl<'a> CdEngine<'a> {
 
     /// Recomputes `g = X̃ᵀỹ − Σ_k G_k w_k` exactly (covariance mode).
     fn recompute_gradient_covariance(&mut self) {
+        self.g_outside_stale = false;
         self.g.copy_from_slice(&self.xty);
         for &k in &self.active {
             let wk = self.w[k];
@@ -1195,6 +1282,9 @@ impl<'a> CdEngine<'a> {
                 let s = self.gram_slot[k];
                 axpy(-wk, &self.gram[s * self.p..(s + 1) * self.p], &mut self.g);
             }
+        }
+        for (gc, &j) in self.gc.iter_mut().zip(&self.cidx) {
+            *gc = self.g[j];
         }
         self.g_fresh = true;
     }
@@ -1205,7 +1295,10 @@ impl<'a> CdEngine<'a> {
         let hj = self.h[j];
         let wj = self.w[j];
         let gj = if self.covariance {
-            self.g[j]
+            if self.cpos[j] == NO_SLOT {
+                self.compact_add(&[j]);
+            }
+            self.gc[self.cpos[j]]
         } else {
             source!(self).dot(j, &self.r)
         };
@@ -1224,15 +1317,10 @@ impl<'a> CdEngine<'a> {
             self.activate(j);
         }
         if self.covariance {
-            if self.gram_slot[j] == NO_SLOT {
-                self.ensure_gram(&[j]);
-            }
-            let s = self.gram_slot[j];
-            axpy(
-                -delta,
-                &self.gram[s * self.p..(s + 1) * self.p],
-                &mut self.g,
-            );
+            let (u, cap) = (self.cpos[j], self.ccap);
+            let m = self.cidx.len();
+            axpy(-delta, &self.cgram[u * cap..u * cap + m], &mut self.gc);
+            self.g_outside_stale = true;
         } else {
             source!(self).axpy(j, -delta, &mut self.r);
             self.g_fresh = false;
@@ -1390,6 +1478,11 @@ impl<'a> CdEngine<'a> {
                 k += 1;
             }
         }
+        if self.covariance {
+            for (&gc, &j) in self.gc.iter().zip(&self.cidx) {
+                self.g[j] = gc;
+            }
+        }
         full
     }
 
@@ -1482,6 +1575,7 @@ impl<'a> CdEngine<'a> {
                 .filter(|&j| self.g[j].abs() > self.l1[j])
                 .collect();
             self.ensure_gram(&add);
+            self.compact_strong();
         }
         let gap = self.duality_gap();
         let null = self.null_objective();
@@ -1898,6 +1992,71 @@ mod tests {
                     assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{i},{m}");
                 }
             }
+        }
+    }
+
+    /// Covariance mode keeps `g` current only on the compact set between checks: after every
+    /// outer iteration `g` on `C` equals `X̃ᵀ(ỹ − X̃w)` computed from the data, a screen after
+    /// sweeps (no check in between) recomputes the rest first, and the path's solutions equal
+    /// naive mode's. Coordinates enter `C` through screening and through sweeps run without
+    /// a screen.
+    #[test]
+    fn covariance_mode_keeps_the_gradient_exact_on_the_compact_set() {
+        let (n, p) = (400, 40);
+        let x = DMatrix::from_fn(n, p, |i, j| {
+            (((i * 11 + j * 7 + (i * j) % 13) % 23) as f64 - 11.0) / 6.0
+        });
+        let y = DVector::from_fn(n, |i, _| {
+            x[(i, 0)] - 0.8 * x[(i, 5)] + 0.6 * x[(i, 9)] + ((i % 5) as f64 - 2.0)
+        });
+        let d = Design::new(&x, &y).unwrap();
+        let exact = |e: &CdEngine<'_>| -> Vec<f64> {
+            let r = &y - &x * DVector::from_column_slice(&e.w);
+            (0..p).map(|j| x.column(j).dot(&r)).collect()
+        };
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + b.abs());
+        let mut cov = CdEngine::new(&d, false, None, Some(true));
+        let mut naive = CdEngine::new(&d, false, None, Some(false));
+        let lmax = cov.xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+        // Sweeps without a screen: every coordinate is in the working set and enters C
+        // when it is first updated.
+        cov.set_weights(&vec![0.5 * lmax; p], &vec![0.0; p]);
+        for _ in 0..3 {
+            cov.outer_iteration(5);
+            let g = exact(&cov);
+            for (u, &j) in cov.cidx.iter().enumerate() {
+                assert_eq!(cov.cpos[j], u);
+                assert!(close(cov.g[j], g[j]) && close(cov.gc[u], g[j]), "{j}");
+            }
+        }
+        assert_eq!(cov.cidx.len(), p);
+        // A path with sequential strong rules from λ_max.
+        let mut cov = CdEngine::new(&d, false, None, Some(true));
+        let mut prev = Some(vec![lmax; p]);
+        for (k, f) in [0.9, 0.7, 0.5, 0.3, 0.1, 0.03].into_iter().enumerate() {
+            let l1 = vec![f * lmax; p];
+            for e in [&mut cov, &mut naive] {
+                e.set_weights(&l1, &vec![0.0; p]);
+                e.screen(prev.as_deref());
+            }
+            let g = exact(&cov);
+            assert!((0..p).all(|j| close(cov.g[j], g[j])), "screen at {f}");
+            assert!(cov.strong_list.iter().all(|&j| cov.cpos[j] != NO_SLOT));
+            if k <= 1 {
+                // The compact set is the working set, not all of p.
+                assert!(cov.cidx.len() < p / 2, "{}", cov.cidx.len());
+            }
+            if k == 1 {
+                // One outer iteration, no check: the next screen starts from stale g.
+                cov.outer_iteration(2);
+                naive.outer_iteration(2);
+            } else {
+                assert!(cov.solve(1e-12, 1e-12, 1000).0 && naive.solve(1e-12, 1e-12, 1000).0);
+                let a = cov.coefficients().0;
+                let b = naive.coefficients().0;
+                assert!((a - b).amax() <= 1e-8, "{f}");
+            }
+            prev = Some(l1);
         }
     }
 
