@@ -29,6 +29,21 @@ pub struct Design<'a> {
 /// element-wise search with early exit is not vectorized and ran at about one value per
 /// cycle, 8 % of a wide ridge fit); only a block that fails is searched.
 fn first_non_finite(v: &[f64]) -> Option<usize> {
+    // A large matrix is read on two rayon tasks (the pass is bound by memory bandwidth, and
+    // two cores read faster than one: 80 MB in 5.5–6 ms instead of 9 here); the left half's
+    // answer comes first, so the index is the same whatever the thread count.
+    if v.len() >= 1 << 20 {
+        let h = v.len() / 2;
+        let (a, b) = rayon::join(
+            || first_non_finite_seq(&v[..h]),
+            || first_non_finite_seq(&v[h..]),
+        );
+        return a.or(b.map(|i| i + h));
+    }
+    first_non_finite_seq(v)
+}
+
+fn first_non_finite_seq(v: &[f64]) -> Option<usize> {
     const BLOCK: usize = 1024;
     v.chunks(BLOCK).enumerate().find_map(|(k, c)| {
         let bad = c.iter().fold(false, |acc, a| acc | !a.is_finite());
@@ -334,6 +349,17 @@ mod tests {
         assert_eq!(first_non_finite(&v), Some(1023));
         v[0] = f64::NAN;
         assert_eq!(first_non_finite(&v), Some(0));
+        // Large enough for the two halves: the first bad value wins wherever it is.
+        let mut w = vec![0.25; 3 << 20];
+        assert_eq!(first_non_finite(&w), None);
+        w[(3 << 20) - 1] = f64::NAN;
+        assert_eq!(first_non_finite(&w), Some((3 << 20) - 1));
+        w[(3 << 19) + 5] = f64::INFINITY;
+        assert_eq!(first_non_finite(&w), Some((3 << 19) + 5));
+        w[(3 << 19) - 1] = f64::NAN;
+        assert_eq!(first_non_finite(&w), Some((3 << 19) - 1));
+        w[7] = f64::NEG_INFINITY;
+        assert_eq!(first_non_finite(&w), Some(7));
         let x = DMatrix::from_fn(
             1500,
             3,

@@ -386,6 +386,39 @@ fn gather_rows(src: Source<'_>, cols: &[usize], r0: usize, rb: usize, block: &mu
     }
 }
 
+/// `h[t] = ‖x̃_j‖²` and `xty[t] = x̃_jᵀy` for the columns `j = j0 + t` of `src`. A pass over
+/// a large `X` (`n·p ≥ 2²⁰`) runs on two rayon tasks, halves of the columns: it is bound by
+/// memory bandwidth, which two cores share better than one (each column's products are the
+/// same on either task).
+fn column_products(src: Source<'_>, y: &[f64], j0: usize, h: &mut [f64], xty: &mut [f64]) {
+    let (n, k) = (src.n, h.len());
+    if n * k >= 1 << 20 && k >= 2 {
+        let half = k / 2;
+        let (h0, h1) = h.split_at_mut(half);
+        let (x0, x1) = xty.split_at_mut(half);
+        rayon::join(
+            || column_products_seq(src, y, j0, h0, x0),
+            || column_products_seq(src, y, j0 + half, h1, x1),
+        );
+    } else {
+        column_products_seq(src, y, j0, h, xty);
+    }
+}
+
+fn column_products_seq(src: Source<'_>, y: &[f64], j0: usize, h: &mut [f64], xty: &mut [f64]) {
+    let mut buf = vec![0.0; if src.transform.is_some() { src.n } else { 0 }];
+    for (t, (ht, xt)) in h.iter_mut().zip(xty.iter_mut()).enumerate() {
+        let col: &[f64] = if src.transform.is_some() {
+            src.fill(j0 + t, &mut buf);
+            &buf
+        } else {
+            src.col(j0 + t)
+        };
+        *ht = dot(col, col);
+        *xt = dot(col, y);
+    }
+}
+
 /// `[Σᵢ (aᵢ − m)·b₀ᵢ, …, Σᵢ (aᵢ − m)·b_{K−1,i}]` in one pass over `a` (four accumulators per
 /// column; `m = 0` gives plain dot products, bit for bit).
 #[inline]
@@ -714,11 +747,19 @@ impl<'a> CdEngine<'a> {
         // A subset of the columns is always a stored copy.
         let in_place = !identity && cols.is_none() && (covariance || unit_weights);
         let inv_scales: Vec<f64> = scales.iter().map(|&s| 1.0 / s).collect();
-        let x: Cow<'a, [f64]> = if identity {
-            for col in xd.chunks_exact(n.max(1)).take(p) {
-                h.push(dot(col, col));
-                xty.push(dot(col, &y));
-            }
+        let x: Cow<'a, [f64]> = if identity || (in_place && !fused_means) {
+            // `h_j = ‖x̃_j‖²` and `x̃_jᵀỹ`, each column formed (in place: in an O(n) buffer)
+            // and read twice while it is in cache.
+            h.resize(p, 0.0);
+            xty.resize(p, 0.0);
+            let src = Source::new(
+                xd,
+                n,
+                !identity,
+                (&xbar, &inv_scales, &sqrt_v),
+                unit_weights,
+            );
+            column_products(src, &y, 0, &mut h, &mut xty);
             Cow::Borrowed(xd)
         } else {
             // Each column of X̃ is formed once — in an O(n) buffer, or in place in the copy —
