@@ -164,7 +164,14 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
             None => out.fill(b),
         }
         let x = self.design.x().as_slice();
-        for &j in nonzero {
+        // Four columns per pass over `out` (same sums, bit for bit, as one at a time).
+        let mut quads = nonzero.chunks_exact(4);
+        for q in &mut quads {
+            let a = [w[q[0]], w[q[1]], w[q[2]], w[q[3]]];
+            let c = [q[0], q[1], q[2], q[3]].map(|j| &x[j * n + r0..j * n + r1]);
+            crate::solve::coordinate::axpy4(a, c, out);
+        }
+        for &j in quads.remainder() {
             crate::solve::coordinate::axpy(w[j], &x[j * n + r0..j * n + r1], out);
         }
     }
