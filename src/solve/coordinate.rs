@@ -513,10 +513,12 @@ pub(crate) fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
 
 /// Four [`axpy`]s in one pass, `y ← (((y + α₀x₀) + α₁x₁) + α₂x₂) + α₃x₃` element by element:
 /// the same roundings in the same order as four successive calls, bit for bit, with `y`
-/// loaded and stored once instead of four times.
+/// loaded and stored once instead of four times. Like [`axpy`], it stops at the shortest
+/// slice.
 #[inline]
 pub(crate) fn axpy4(alpha: [f64; 4], x: [&[f64]; 4], y: &mut [f64]) {
-    let m = y.len();
+    let m = x.iter().fold(y.len(), |m, c| m.min(c.len()));
+    let y = &mut y[..m];
     let [x0, x1, x2, x3] = x.map(|c| &c[..m]);
     for i in 0..m {
         y[i] =
