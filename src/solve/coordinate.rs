@@ -568,8 +568,9 @@ pub struct CdEngine<'a> {
     w: Vec<f64>,
     r: Vec<f64>,
     g: Vec<f64>,
-    /// `g = X̃ᵀr` is exact for the current `w` (naive mode; in covariance mode see
-    /// `g_outside_stale`).
+    /// `g = X̃ᵀr` is exact for the current `w` on every coordinate. Naive mode: false once
+    /// the residual moved; covariance mode: false once a coordinate moved (`g` stays
+    /// current on the compact set `C`, see `cidx`, but not outside it).
     g_fresh: bool,
     gram: Vec<f64>,
     gram_slot: Vec<usize>,
@@ -584,9 +585,6 @@ pub struct CdEngine<'a> {
     cgram: Vec<f64>,
     ccap: usize,
     gc: Vec<f64>,
-    /// Covariance mode: coordinates moved since `g` was last recomputed, so `g` outside `C`
-    /// is stale (on `C` it is brought up to date after every outer iteration).
-    g_outside_stale: bool,
     strong: Vec<bool>,
     strong_list: Vec<usize>,
     active: Vec<usize>,
@@ -852,7 +850,6 @@ impl<'a> CdEngine<'a> {
             cgram: Vec::new(),
             ccap: 0,
             gc: Vec::new(),
-            g_outside_stale: false,
             strong: vec![true; p],
             strong_list,
             active: Vec::new(),
@@ -983,10 +980,11 @@ impl<'a> CdEngine<'a> {
     pub fn screen(&mut self, l1_prev: Option<&[f64]>) {
         let (n, p) = (self.n, self.p);
         if l1_prev.is_some() && !self.g_fresh {
-            self.refresh_gradient();
-        }
-        if l1_prev.is_some() && self.g_outside_stale {
-            self.recompute_gradient_covariance();
+            if self.covariance {
+                self.recompute_gradient_covariance();
+            } else {
+                self.refresh_gradient();
+            }
         }
         match l1_prev {
             None => self.strong.iter_mut().for_each(|s| *s = true),
@@ -1330,7 +1328,6 @@ impl<'a> CdEngine<'a> {
 
     /// Recomputes `g = X̃ᵀỹ − Σ_k G_k w_k` exactly (covariance mode).
     fn recompute_gradient_covariance(&mut self) {
-        self.g_outside_stale = false;
         self.g.copy_from_slice(&self.xty);
         for &k in &self.active {
             let wk = self.w[k];
@@ -1376,11 +1373,10 @@ impl<'a> CdEngine<'a> {
             let (u, cap) = (self.cpos[j], self.ccap);
             let m = self.cidx.len();
             axpy(-delta, &self.cgram[u * cap..u * cap + m], &mut self.gc);
-            self.g_outside_stale = true;
         } else {
             source!(self).axpy(j, -delta, &mut self.r);
-            self.g_fresh = false;
         }
+        self.g_fresh = false;
         hj * delta * delta
     }
 
