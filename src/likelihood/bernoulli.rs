@@ -103,6 +103,27 @@ impl Likelihood for Bernoulli {
         }
     }
 
+    /// One `exp(−|z|)` for both (`z = −η` when `y = 1`, else `η`): `softplus` and `sigmoid`
+    /// each evaluate exactly that exponential on either branch, so the pair has their bits.
+    #[inline]
+    fn nll_and_derivative(&self, y: f64, eta: f64) -> (f64, f64) {
+        let z = if y == 1.0 { -eta } else { eta };
+        let t = (-z.abs()).exp();
+        let sp = if z > 0.0 { z + t.ln_1p() } else { t.ln_1p() };
+        let sg = if z >= 0.0 {
+            1.0 / (1.0 + t)
+        } else {
+            t / (1.0 + t)
+        };
+        if y == 1.0 {
+            (sp, -sg)
+        } else if y == 0.0 {
+            (sp, sg - y)
+        } else {
+            (sp - y * eta, sg - y)
+        }
+    }
+
     #[inline]
     fn nll_second_derivative(&self, _y: f64, eta: f64) -> f64 {
         let e = (-eta.abs()).exp();
@@ -158,6 +179,43 @@ impl Fit<Bernoulli> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fused pair has the bits of `nll` and `nll_derivative`, for every family, on both
+    /// sides of 0 (signed zeros included), in the tails and at fractional responses.
+    #[test]
+    fn nll_and_derivative_equal_the_separate_calls() {
+        use crate::likelihood::{Gaussian, Poisson};
+        let etas = [
+            -800.0, -40.0, -3.5, -1.0, -1e-300, -0.0, 0.0, 1e-300, 0.25, 2.0, 37.0, 800.0,
+        ];
+        let same = |(a, b): (f64, f64), c: f64, d: f64| {
+            a.to_bits() == c.to_bits() && b.to_bits() == d.to_bits()
+        };
+        for &e in &etas {
+            for y in [0.0, 1.0, 0.3] {
+                let l = Bernoulli;
+                assert!(same(
+                    l.nll_and_derivative(y, e),
+                    l.nll(y, e),
+                    l.nll_derivative(y, e)
+                ));
+            }
+            for y in [0.0, 1.0, 7.0] {
+                let l = Poisson;
+                assert!(same(
+                    l.nll_and_derivative(y, e),
+                    l.nll(y, e),
+                    l.nll_derivative(y, e)
+                ));
+            }
+            let l = Gaussian::new(0.7).unwrap();
+            assert!(same(
+                l.nll_and_derivative(1.5, e),
+                l.nll(1.5, e),
+                l.nll_derivative(1.5, e)
+            ));
+        }
+    }
 
     #[test]
     fn tails_are_finite_and_accurate() {

@@ -36,6 +36,13 @@ pub trait Likelihood: Debug + Clone + Send + Sync + 'static {
     /// `∂/∂η [−ln p(y | η)]`.
     fn nll_derivative(&self, y: f64, eta: f64) -> f64;
 
+    /// `(nll(y, η), nll_derivative(y, η))` together, with the same bits as the two calls; a
+    /// family overrides it to share the work (one `exp` for both).
+    #[inline]
+    fn nll_and_derivative(&self, y: f64, eta: f64) -> (f64, f64) {
+        (self.nll(y, eta), self.nll_derivative(y, eta))
+    }
+
     /// `∂²/∂η² [−ln p(y | η)]` (the IRLS weight; ≥ 0 for the families here).
     fn nll_second_derivative(&self, y: f64, eta: f64) -> f64;
 
