@@ -14,6 +14,13 @@
 //!    weights), or the fold's AUC. The folds are fitted in parallel
 //!    (rayon); results are collected in fold order, so they are bit-identical for a seed
 //!    whatever the number of threads.
+//!
+//!    Memory: a Gaussian fold is fitted as zero weights on the full `X` (its coordinate
+//!    descent reads `X` in place in either mode) and evaluated from the full `X` by gathering
+//!    64 columns of its held-out rows at a time, so the CV keeps no copy of `X`'s rows:
+//!    beyond `X` it holds, per fold running, an engine of `O(n + p)` (plus its Gram columns,
+//!    `O(p²)`, in covariance mode) and the fold's path (`p × L` coefficients). The GLM
+//!    likelihoods' folds are fitted on copies of their training rows.
 //! 4. With `W_k` the sum of the weights in fold `k` (its size without weights):
 //!    ```text
 //!    cvm(λ)  = Σ_k W_k e_k(λ) / Σ_k W_k
@@ -203,20 +210,16 @@ impl<L: Likelihood> CrossValidation<L> {
             let train: Vec<usize> = (0..n).filter(|&i| ids[i] != f).collect();
             let test: Vec<usize> = (0..n).filter(|&i| ids[i] == f).collect();
             let mut fp = fold_path.clone();
-            let positive = train
-                .iter()
-                .filter(|&&i| weights.is_none_or(|w| w[i] > 0.0))
-                .count();
-            let fit = if fold_path.fits_rows_in_place(positive, p) {
+            let fit = if fold_path.fits_rows_in_place() {
                 // The fold as zero weights on the full data: no copy of its rows.
-                fp.set_weights(Some(DVector::from_fn(n, |i, _| {
+                let v = DVector::from_fn(n, |i, _| {
                     if ids[i] == f {
                         0.0
                     } else {
                         weights.map_or(1.0, |w| w[i])
                     }
-                })));
-                fp.fit(x, y)?
+                });
+                fp.fold_in_place(v).fit(x, y)?
             } else {
                 let xt = DMatrix::from_fn(train.len(), p, |i, j| x[(train[i], j)]);
                 let yt = DVector::from_fn(train.len(), |i, _| y[train[i]]);
@@ -224,8 +227,7 @@ impl<L: Likelihood> CrossValidation<L> {
                 fp.set_offset(offset.map(|o| DVector::from_fn(train.len(), |i, _| o[train[i]])));
                 fp.fit(&xt, &yt)?
             };
-            let xv = DMatrix::from_fn(test.len(), p, |i, j| x[(test[i], j)]);
-            let mut eta = fit.predict_all(&xv);
+            let mut eta = fit.predict_rows_all(x, &test);
             if let Some(o) = offset {
                 for mut c in eta.column_iter_mut() {
                     for (t, &i) in test.iter().enumerate() {

@@ -178,6 +178,8 @@ pub struct Path<L = Gaussian> {
     covariance: Option<bool>,
     glmnet_lambda: bool,
     observer: Option<Observer>,
+    /// Naive mode reads `X` in place with observation weights (cross-validation's folds).
+    weights_in_place: bool,
 }
 
 impl<L: Likelihood> Path<L> {
@@ -205,6 +207,7 @@ impl<L: Likelihood> Path<L> {
             covariance: None,
             glmnet_lambda: false,
             observer: None,
+            weights_in_place: false,
         }
     }
 
@@ -342,17 +345,22 @@ impl<L: Likelihood> Path<L> {
         self
     }
 
-    /// Whether a fit on `n` rows (of positive weight) and `p` columns runs in covariance
-    /// mode, where the engine reads `X` in place: a cross-validation fold can then be given
-    /// as zero weights on the full `X` instead of a copy of its rows (its Gram columns sum
-    /// over the zero rows too, `K/(K−1)` times the flops: the tall 10-fold CV measured
-    /// 7–12 % slower than with row copies, for a seventh of the memory).
-    /// Gaussian family only: the GLM paths evaluate `η` over every row at each step.
-    pub(crate) fn fits_rows_in_place(&self, n: usize, p: usize) -> bool {
+    /// Whether a cross-validation fold can be given as zero weights on the full `X` instead
+    /// of a copy of its rows: the Gaussian family, whose engine then reads `X` in place in
+    /// either mode ([`Path::fold_in_place`]). Its products sum over the fold's zero rows too,
+    /// `K/(K−1)` times the flops: the tall 10-fold CV (covariance mode) measured 7–12 %
+    /// slower than with row copies, for a seventh of the memory. The GLM paths evaluate `η`
+    /// over every row at each step and keep their row copies.
+    pub(crate) fn fits_rows_in_place(&self) -> bool {
         self.likelihood.gaussian_noise_variance().is_some()
-            && self
-                .covariance
-                .unwrap_or_else(|| CdEngine::covariance_rule(n, p))
+    }
+
+    /// This path for a cross-validation fold given as zero `weights` on the full `X`: the
+    /// engine reads `X` in place in naive mode too ([`CdEngine::new_in_place`]).
+    pub(crate) fn fold_in_place(mut self, weights: DVector<f64>) -> Self {
+        self.weights = Some(weights);
+        self.weights_in_place = true;
+        self
     }
 
     pub(crate) fn weights_ref(&self) -> Option<&DVector<f64>> {
@@ -486,7 +494,12 @@ impl<L: Likelihood> Path<L> {
         } else {
             None
         };
-        let mut engine = CdEngine::new(
+        let new_engine = if self.weights_in_place {
+            CdEngine::new_in_place
+        } else {
+            CdEngine::new
+        };
+        let mut engine = new_engine(
             &design,
             self.intercept,
             scales.as_ref().map(|s| s.as_slice()),
@@ -1065,15 +1078,39 @@ impl PathFit {
         self.noise_variance
     }
 
-    /// Predictions of every point, `n × len()`, without validation (cross-validation).
-    pub(crate) fn predict_all(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        let mut out = x * &self.coefficients;
+    /// Predictions of every point on the rows `rows` of `x`, `rows.len() × len()`, without
+    /// validation (cross-validation's held-out fold). The rows are not copied out of `x`:
+    /// [`PREDICT_COLUMN_BLOCK`] columns at a time are gathered into a `rows.len()`-row buffer
+    /// and multiplied by those coefficient rows (blocks whose coefficients are all 0 are
+    /// skipped), so the extra memory is `O(|rows|)`, not `|rows|·p`.
+    pub(crate) fn predict_rows_all(&self, x: &DMatrix<f64>, rows: &[usize]) -> DMatrix<f64> {
+        let (m, p) = (rows.len(), x.ncols());
+        let l = self.coefficients.ncols();
+        let mut out = DMatrix::zeros(m, l);
+        let mut buf = DMatrix::zeros(m, PREDICT_COLUMN_BLOCK.min(p));
+        for j0 in (0..p).step_by(PREDICT_COLUMN_BLOCK) {
+            let width = PREDICT_COLUMN_BLOCK.min(p - j0);
+            let coef = self.coefficients.rows(j0, width);
+            if coef.iter().all(|&c| c == 0.0) {
+                continue;
+            }
+            for c in 0..width {
+                let col = x.column(j0 + c);
+                for (t, &i) in rows.iter().enumerate() {
+                    buf[(t, c)] = col[i];
+                }
+            }
+            crate::linalg::gemm(&mut out, 1.0, &buf.columns(0, width), &coef, 1.0);
+        }
         for (mut c, &b) in out.column_iter_mut().zip(&self.intercepts) {
             c.add_scalar_mut(b);
         }
         out
     }
 }
+
+/// Columns of `X` gathered per block by [`PathFit::predict_rows_all`].
+const PREDICT_COLUMN_BLOCK: usize = 64;
 
 /// `Ok` when `k` indexes one of a path's `len` points; an early-stopped path has fewer points
 /// than its grid, so an index past the end is an invalid parameter, not a size mismatch.
