@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- --data DIR [--task NAME] [--dataset NAME]
-//!     [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-tol TOL|default] [--glm-path-kkt ABS|relative]
+//!     [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-tol TOL|default] [--glm-path-kkt ABS|relative] [--low-memory]
 //!     [--coefs DIR]
 //! ```
 //!
@@ -169,6 +169,8 @@ struct Settings {
     glm_tol: Option<f64>,
     /// `logistic_l2` / `poisson_l2`: time this method only (`--glm-method`).
     glm_method: Option<Method>,
+    /// The paths with [`Path::low_memory`] (`--low-memory`).
+    low_memory: bool,
 }
 
 /// What a runner reports.
@@ -528,7 +530,8 @@ fn glm_path(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
             .intercept(true)
             .lambdas(pb.lambdas.clone())
             .tolerance(s.gap_tol)
-            .kkt_tolerance(kkt_tol);
+            .kkt_tolerance(kkt_tol)
+            .low_memory(s.low_memory);
         // Fail fast (and report "unsupported") before timing.
         path.fit(&d.x, &d.y)?;
         let (t, mem, fit) = measure(s, || path.fit(&d.x, &d.y));
@@ -828,6 +831,7 @@ fn main() {
         alternatives: true,
         kkt_target: 1e-7,
         glm_path_kkt: Some(5e-8),
+        low_memory: false,
         glm_tol: Some(1e-7),
         glm_method: None,
     };
@@ -860,6 +864,7 @@ fn main() {
                     _ => usage("--glm-method newton|lbfgs|pn"),
                 })
             }
+            "--low-memory" => settings.low_memory = true,
             "--glm-path-kkt" => {
                 settings.glm_path_kkt = match val().as_str() {
                     "relative" => None,
@@ -990,7 +995,7 @@ fn usage(msg: &str) -> ! {
     }
     eprintln!(
         "usage: cargo run --release --example bench -- --data DIR [--task NAME] [--dataset NAME] \
-         [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-path-kkt ABS|relative] \
+         [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-path-kkt ABS|relative] [--low-memory] \
          [--glm-tol TOL|default] [--coefs DIR]"
     );
     std::process::exit(2)

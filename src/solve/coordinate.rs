@@ -191,6 +191,8 @@ struct Source<'s> {
     transform: Option<(&'s [f64], &'s [f64], &'s [f64])>,
     /// All `√vᵢ = 1` (the products skip them).
     unit: bool,
+    /// Engine coordinate `j` reads column `cols[j]` of `x` (`None`: column `j`).
+    cols: Option<&'s [usize]>,
 }
 
 impl<'s> Source<'s> {
@@ -206,11 +208,19 @@ impl<'s> Source<'s> {
             n,
             transform: in_place.then_some((xbar, inv_scales, sqrt_v)),
             unit,
+            cols: None,
         }
     }
 
+    /// This source reading engine coordinate `j` from column `cols[j]` of `x`.
+    fn mapped(mut self, cols: Option<&'s [usize]>) -> Self {
+        self.cols = cols;
+        self
+    }
+
     fn col(&self, j: usize) -> &'s [f64] {
-        &self.x[j * self.n..(j + 1) * self.n]
+        let c = self.cols.map_or(j, |m| m[j]);
+        &self.x[c * self.n..(c + 1) * self.n]
     }
 
     /// `x̃_jᵀa`.
@@ -276,6 +286,7 @@ macro_rules! source {
             (&$e.xbar, &$e.inv_scales, &$e.sqrt_v),
             $e.unit_weights,
         )
+        .mapped($e.xcols.as_deref())
     };
 }
 
@@ -547,6 +558,9 @@ pub struct CdEngine<'a> {
     x: Cow<'a, [f64]>,
     /// `x` is the caller's `X` and `X̃ ≠ X` (weights, centering or scaling to apply).
     in_place: bool,
+    /// In place on a subset of `X`'s columns: engine coordinate `j` is column `xcols[j]`
+    /// (naive mode only; covariance mode and a stored copy index their own columns).
+    xcols: Option<Vec<usize>>,
     /// All observation weights are 1.
     unit_weights: bool,
     /// `1/sⱼ` (the [`element`]s multiply by it).
@@ -715,15 +729,35 @@ impl<'a> CdEngine<'a> {
         covariance: Option<bool>,
         storage: Vec<f64>,
     ) -> Result<Self> {
-        if let Some(&j) = cols.into_iter().flatten().find(|&&j| j >= design.p()) {
-            return Err(Error::InvalidParameter {
-                name: "working column",
-                value: j as f64,
-                reason: "must be < p",
-            });
-        }
+        Self::check_columns(design, cols)?;
         Ok(Self::build(
             design, cols, intercept, None, covariance, storage, false,
+        ))
+    }
+
+    /// [`CdEngine::on_columns`] reading the columns in place, with the observation weights
+    /// applied per element as they are read (as [`CdEngine::new_in_place`]): no copy, memory
+    /// `O(n + p)`, the bits of the stored copy's products; each update reads `√v` besides the
+    /// column and the residual. Naive mode only: with covariance updates the columns are
+    /// copied as by [`CdEngine::on_columns`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a column index out of range.
+    pub fn on_columns_in_place(
+        design: &Design<'a>,
+        cols: Option<&[usize]>,
+        intercept: bool,
+        covariance: Option<bool>,
+    ) -> Result<Self> {
+        Self::check_columns(design, cols)?;
+        Ok(Self::build(
+            design,
+            cols,
+            intercept,
+            None,
+            covariance,
+            Vec::new(),
+            true,
         ))
     }
 
@@ -733,6 +767,17 @@ impl<'a> CdEngine<'a> {
         match self.x {
             Cow::Owned(v) => v,
             Cow::Borrowed(_) => Vec::new(),
+        }
+    }
+
+    fn check_columns(design: &Design<'a>, cols: Option<&[usize]>) -> Result<()> {
+        match cols.into_iter().flatten().find(|&&j| j >= design.p()) {
+            Some(&j) => Err(Error::InvalidParameter {
+                name: "working column",
+                value: j as f64,
+                reason: "must be < p",
+            }),
+            None => Ok(()),
         }
     }
 
@@ -789,8 +834,12 @@ impl<'a> CdEngine<'a> {
         // reads √v besides the column and the residual, measured 13 % slower on the
         // L1-logistic path than reading a stored copy of the working columns.
         // A subset of the columns is always a stored copy.
-        let in_place =
-            !identity && cols.is_none() && (covariance || unit_weights || weights_in_place);
+        let in_place = !identity
+            && if cols.is_none() {
+                covariance || unit_weights || weights_in_place
+            } else {
+                weights_in_place && !covariance
+            };
         let inv_scales: Vec<f64> = scales.iter().map(|&s| 1.0 / s).collect();
         let x: Cow<'a, [f64]> = if identity || (in_place && !fused_means) {
             // `h_j = ‖x̃_j‖²` and `x̃_jᵀỹ`, each column formed (in place: in an O(n) buffer)
@@ -803,7 +852,8 @@ impl<'a> CdEngine<'a> {
                 !identity,
                 (&xbar, &inv_scales, &sqrt_v),
                 unit_weights,
-            );
+            )
+            .mapped(cols);
             column_products(src, &y, 0, &mut h, &mut xty);
             Cow::Borrowed(xd)
         } else {
@@ -831,6 +881,7 @@ impl<'a> CdEngine<'a> {
                 }
                 let col: &[f64] = if in_place {
                     Source::new(xd, n, true, (&xbar, &inv_scales, &sqrt_v), unit_weights)
+                        .mapped(cols)
                         .fill(j, &mut buf);
                     &buf
                 } else {
@@ -859,6 +910,7 @@ impl<'a> CdEngine<'a> {
             g_fresh: true,
             x,
             in_place,
+            xcols: cols.filter(|_| in_place).map(<[usize]>::to_vec),
             unit_weights,
             inv_scales,
             colbuf: Vec::new(),

@@ -94,6 +94,8 @@ pub struct ProximalNewton {
     max_inner_sweeps: u64,
     max_backtracks: u32,
     covariance: Option<bool>,
+    /// The subproblems read `X` in place instead of copying their weighted columns.
+    x_in_place: bool,
     scale: f64,
     rel_kkt: f64,
     kkt: f64,
@@ -124,6 +126,7 @@ impl ProximalNewton {
             max_inner_sweeps: 100_000,
             max_backtracks: 60,
             covariance: None,
+            x_in_place: false,
             scale: 1.0,
             rel_kkt: f64::INFINITY,
             kkt: f64::INFINITY,
@@ -155,6 +158,17 @@ impl ProximalNewton {
     /// Forces covariance (`true`) or naive (`false`) coordinate updates in the subproblems.
     pub fn with_covariance_updates(mut self, covariance: bool) -> Self {
         self.covariance = Some(covariance);
+        self
+    }
+
+    /// With `true`, each subproblem reads its working columns of `X` in place, the IRLS
+    /// weights applied per element as they are read ([`CdEngine::on_columns_in_place`]),
+    /// instead of a weighted copy of them (`n × |working set|` values, up to the size of
+    /// `X`): the extra memory becomes `O(n + p)`, the iterates are the same bits, and each
+    /// coordinate update reads the weights besides the column and the residual (measured
+    /// 10–30 % slower on the benchmark paths). Default `false`.
+    pub fn with_x_in_place(mut self, yes: bool) -> Self {
+        self.x_in_place = yes;
         self
     }
 
@@ -295,6 +309,7 @@ fn outer_step<L: Likelihood, P: Prior>(
     max_backtracks: u32,
     screen: Option<&[f64]>,
     storage: &mut Vec<f64>,
+    x_in_place: bool,
 ) -> Result<Step> {
     let p = pb.design().p();
     let (a, z) = irls_model(pb, theta);
@@ -334,13 +349,17 @@ fn outer_step<L: Likelihood, P: Prior>(
         None => (pen, theta.as_slice()[..p].to_vec()),
     };
     let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&a)?;
-    let mut engine = CdEngine::on_columns_reusing(
-        &design,
-        cols.as_deref(),
-        pb.has_intercept(),
-        covariance,
-        std::mem::take(storage),
-    )?;
+    let mut engine = if x_in_place {
+        CdEngine::on_columns_in_place(&design, cols.as_deref(), pb.has_intercept(), covariance)?
+    } else {
+        CdEngine::on_columns_reusing(
+            &design,
+            cols.as_deref(),
+            pb.has_intercept(),
+            covariance,
+            std::mem::take(storage),
+        )?
+    };
     engine.without_active_gram();
     engine.set_penalty(pen_work, 1.0);
     // The fit of the working columns at θ is η − offset − b (coordinates outside the working
@@ -536,11 +555,12 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
         let f0 = state.get_cost();
         let r = self.rel_kkt.min(1.0);
         let inner_tol = self.scale * (0.1 * r * r.sqrt()).clamp(0.5 * self.tol, 1e-3);
-        let (kkt0, max_inner, cov, max_bt) = (
+        let (kkt0, max_inner, cov, max_bt, in_place) = (
             self.kkt,
             self.max_inner_sweeps,
             self.covariance,
             self.max_backtracks,
+            self.x_in_place,
         );
         let screen = self.screen_prev.as_deref();
         let grad = self.grad.take();
@@ -553,6 +573,7 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
             };
             outer_step(
                 pb, &pen, &theta, &g, f0, kkt0, inner_tol, max_inner, cov, max_bt, screen, storage,
+                in_place,
             )
             .map_err(argmin_err)
         })?;
