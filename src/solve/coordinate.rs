@@ -666,15 +666,7 @@ impl<'a> CdEngine<'a> {
         scales: Option<&[f64]>,
         covariance: Option<bool>,
     ) -> Self {
-        Self::build(
-            design,
-            None,
-            intercept,
-            scales,
-            covariance,
-            Vec::new(),
-            false,
-        )
+        Self::on_all_columns(design, intercept, scales, covariance, false)
     }
 
     /// [`CdEngine::new`] reading `X` in place in naive mode with observation weights too
@@ -688,14 +680,25 @@ impl<'a> CdEngine<'a> {
         scales: Option<&[f64]>,
         covariance: Option<bool>,
     ) -> Self {
+        Self::on_all_columns(design, intercept, scales, covariance, true)
+    }
+
+    fn on_all_columns(
+        design: &Design<'a>,
+        intercept: bool,
+        scales: Option<&[f64]>,
+        covariance: Option<bool>,
+        weights_in_place: bool,
+    ) -> Self {
+        let storage = Vec::new();
         Self::build(
             design,
             None,
             intercept,
             scales,
             covariance,
-            Vec::new(),
-            true,
+            storage,
+            weights_in_place,
         )
     }
 
