@@ -13,7 +13,9 @@
 //!    moves — non-zero and unpenalized coordinates, KKT violators and the strong rule's
 //!    survivors — so the weighted design is built for those columns alone
 //!    ([`CdEngine::on_columns_reusing`], one weighted copy made straight from X into one
-//!    allocation kept from step to step and, on a path, from λ to λ; without a screen,
+//!    allocation kept from step to step and, on a path, from λ to λ — or, with
+//!    [`ProximalNewton::with_x_in_place`], no copy: the columns read in place with the
+//!    weights applied per element, the same bits; without a screen,
 //!    every column that can move: a zero coefficient under an infinite L1 weight, as in a
 //!    path's null model, cannot);
 //!    the subproblem is solved to a KKT violation `≤ scale·clamp(0.1·r^1.5, 0.5·tol, 10⁻³)`,
