@@ -250,10 +250,11 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
     ///
     /// One pass over `X` in blocks of rows, η included when it is not cached: for each block,
     /// η on the block from the non-zero columns, `d` on the block (and the terms of
-    /// `−ln p(y | X, θ)` with it, by [`Likelihood::nll_and_derivative`], when that value is not
-    /// cached: it is cached with the same bits as [`MapProblem::negative_log_likelihood`]'s),
-    /// then `x_jᵀd` on the block for every column, so the non-zero columns' blocks are read a second time from cache
-    /// (the block holds at most ~64 Ki values of them) instead of in a second pass over `X`.
+    /// `−ln p(y | X, θ)` with it, by [`Likelihood::nll_and_derivative`], when that value is
+    /// not cached: it is cached with the same bits as
+    /// [`MapProblem::negative_log_likelihood`]'s), then `x_jᵀd` on the block for every column,
+    /// so the non-zero columns' blocks are read a second time from cache (the block holds at
+    /// most ~64 Ki values of them) instead of in a second pass over `X`.
     /// A large `X` (`n·p ≥ 2¹⁸` values) is split into two halves of whole blocks on two
     /// rayon tasks, each summing its blocks in order, and the two partial gradients are then
     /// added. The blocks and the split depend on `n`, `p` and the number of non-zero
@@ -509,14 +510,6 @@ impl Compensated {
     }
 }
 
-/// `Σ aᵢ` by [`Compensated`] summation, in order.
-#[cfg(test)]
-fn compensated_sum(terms: impl Iterator<Item = f64>) -> f64 {
-    let mut acc = Compensated::default();
-    terms.for_each(|a| acc.add(a));
-    acc.value()
-}
-
 /// Size of `X` (values) from which [`MapProblem::data_gradient`] runs in two halves.
 const GRADIENT_HALVES_MIN_VALUES: usize = 1 << 18;
 
@@ -569,6 +562,13 @@ impl<L: Likelihood, P: Prior> Hessian for MapProblem<'_, L, P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Σ aᵢ` by [`Compensated`] summation, in order.
+    fn compensated_sum(terms: impl Iterator<Item = f64>) -> f64 {
+        let mut acc = Compensated::default();
+        terms.for_each(|a| acc.add(a));
+        acc.value()
+    }
     use crate::likelihood::Bernoulli;
     use crate::prior::Gaussian;
 
