@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- --data DIR [--task NAME] [--dataset NAME]
-//!     [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-tol TOL|default] [--glm-path-kkt ABS|relative] [--low-memory]
+//!     [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-tol TOL|default] [--glm-path-kkt ABS|relative] [--low-memory|--copy-x]
 //!     [--coefs DIR]
 //! ```
 //!
@@ -169,8 +169,9 @@ struct Settings {
     glm_tol: Option<f64>,
     /// `logistic_l2` / `poisson_l2`: time this method only (`--glm-method`).
     glm_method: Option<Method>,
-    /// The paths with [`Path::low_memory`] (`--low-memory`).
-    low_memory: bool,
+    /// [`Path::low_memory`]: `--low-memory` sets it to `true` (never copy `X`), `--copy-x`
+    /// to `false` (weighted copies of `X`); default automatic.
+    low_memory: Option<bool>,
 }
 
 /// What a runner reports.
@@ -525,13 +526,15 @@ fn glm_path(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
             }
             None => s.kkt_tol,
         };
-        let path = Path::new(lik, pb.mix)
+        let mut path = Path::new(lik, pb.mix)
             .standardize(false)
             .intercept(true)
             .lambdas(pb.lambdas.clone())
             .tolerance(s.gap_tol)
-            .kkt_tolerance(kkt_tol)
-            .low_memory(s.low_memory);
+            .kkt_tolerance(kkt_tol);
+        if let Some(yes) = s.low_memory {
+            path = path.low_memory(yes);
+        }
         // Fail fast (and report "unsupported") before timing.
         path.fit(&d.x, &d.y)?;
         let (t, mem, fit) = measure(s, || path.fit(&d.x, &d.y));
@@ -831,7 +834,7 @@ fn main() {
         alternatives: true,
         kkt_target: 1e-7,
         glm_path_kkt: Some(5e-8),
-        low_memory: false,
+        low_memory: None,
         glm_tol: Some(1e-7),
         glm_method: None,
     };
@@ -864,7 +867,8 @@ fn main() {
                     _ => usage("--glm-method newton|lbfgs|pn"),
                 })
             }
-            "--low-memory" => settings.low_memory = true,
+            "--copy-x" => settings.low_memory = Some(false),
+            "--low-memory" => settings.low_memory = Some(true),
             "--glm-path-kkt" => {
                 settings.glm_path_kkt = match val().as_str() {
                     "relative" => None,
@@ -995,7 +999,7 @@ fn usage(msg: &str) -> ! {
     }
     eprintln!(
         "usage: cargo run --release --example bench -- --data DIR [--task NAME] [--dataset NAME] \
-         [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-path-kkt ABS|relative] [--low-memory] \
+         [--tol GAP] [--kkt-tol KKT] [--clock wall|cpu] [--bandwidth GBPS] [--no-alternatives] [--glm-method newton|lbfgs|pn] [--glm-path-kkt ABS|relative] [--low-memory|--copy-x] \
          [--glm-tol TOL|default] [--coefs DIR]"
     );
     std::process::exit(2)

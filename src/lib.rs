@@ -1,5 +1,5 @@
 #![doc = include_str!("../README.md")]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
 
@@ -25,6 +25,7 @@ pub mod prior;
 pub mod ridge_path;
 pub mod sampling;
 pub mod saved;
+mod simd;
 pub mod solve;
 pub mod stream;
 

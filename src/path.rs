@@ -178,8 +178,9 @@ pub struct Path<L = Gaussian> {
     covariance: Option<bool>,
     glmnet_lambda: bool,
     observer: Option<Observer>,
-    /// Never copy `X` ([`Path::low_memory`]; cross-validation's folds).
-    low_memory: bool,
+    /// Never copy `X` (`Some(true)`; cross-validation's folds), copy where it is faster
+    /// (`Some(false)`), or copy only what is small (`None`): [`Path::low_memory`].
+    low_memory: Option<bool>,
 }
 
 impl<L: Likelihood> Path<L> {
@@ -207,7 +208,7 @@ impl<L: Likelihood> Path<L> {
             covariance: None,
             glmnet_lambda: false,
             observer: None,
-            low_memory: false,
+            low_memory: None,
         }
     }
 
@@ -359,23 +360,28 @@ impl<L: Likelihood> Path<L> {
     /// engine reads `X` in place in naive mode too ([`CdEngine::new_in_place`]).
     pub(crate) fn fold_in_place(mut self, weights: DVector<f64>) -> Self {
         self.weights = Some(weights);
-        self.low_memory = true;
+        self.low_memory = Some(true);
         self
     }
 
-    /// With `true`, the fit never copies `X`: coordinate descent with observation weights in
-    /// naive mode reads `X` in place, the weights applied per element
-    /// ([`CdEngine::new_in_place`]), and the GLM paths' proximal-Newton subproblems read
-    /// their working columns in place with the IRLS weights applied per element instead of
-    /// a weighted copy of them (up to the size of `X`;
+    /// With `true`, the fit never copies `X`: coordinate descent with observation weights
+    /// in naive mode reads `X` in place, the weights applied per element
+    /// ([`CdEngine::new_in_place`]), and the GLM paths' proximal-Newton subproblems read their
+    /// working columns in place instead of a copy of them with the IRLS weights applied (up
+    /// to the size of `X`;
     /// [`ProximalNewton::with_x_in_place`](crate::solve::ProximalNewton::with_x_in_place)).
     /// The extra memory is then `O(n + p)` (plus `O(p²)` Gram columns in covariance mode and
-    /// the returned path), the solutions are the same bits, and each coordinate update reads
-    /// the weights besides the column and the residual: the benchmark GLM paths (5000 rows)
-    /// took 14–17 % longer, one of 569 rows 50 % longer. Unweighted Gaussian paths never copy `X` either way. Default
-    /// `false`.
+    /// the returned path). In place, the residual is held in the weighted domain, `√v∘r`, so
+    /// that a coordinate's product reads the column and the residual only, as on a copy, and
+    /// only the updates that move read the weights as well. With `false`, those two places
+    /// store the weighted copy, faster when it fits in cache. By default a copy of at most
+    /// 1 MiB is stored and a larger one is not: the benchmark GLM paths of 5000 rows (4 MiB
+    /// copies) then take 3–8 % longer than with `false`, for a tenth of the memory, and the
+    /// 569-row one runs on its copy (docs/benchmarks.md). The ways agree to the solvers'
+    /// tolerance, not bit for bit (their products round differently). Unweighted Gaussian
+    /// paths never copy `X`.
     pub fn low_memory(mut self, yes: bool) -> Self {
-        self.low_memory = yes;
+        self.low_memory = Some(yes);
         self
     }
 
@@ -510,7 +516,11 @@ impl<L: Likelihood> Path<L> {
         } else {
             None
         };
-        let new_engine = if self.low_memory {
+        let in_place = self.low_memory.unwrap_or_else(|| {
+            let weighted = design.weights().is_some();
+            !weighted || !crate::solve::coordinate::weighted_copy_pays(n, p)
+        });
+        let new_engine = if in_place {
             CdEngine::new_in_place
         } else {
             CdEngine::new

@@ -375,31 +375,27 @@ fn saved_paths_and_cv_round_trip_bit_identically_and_reject_corrupt_files() {
     );
 }
 
-/// `Path::low_memory`: the proximal-Newton subproblems read their working columns of X in
-/// place (the IRLS weights applied per element) instead of a weighted copy, and weighted
-/// Gaussian coordinate descent reads X in place. The products are the stored copy's bits, so
-/// every point of every path is the same bits as the default fit's: Bernoulli and Poisson
-/// with observation weights and an offset, with the strong-rule screen (a subset of the
-/// columns) and without it (all columns), and the weighted Gaussian path in naive mode.
+/// `Path::low_memory(false)`: the proximal-Newton subproblems store a weighted copy of their
+/// working columns and weighted Gaussian coordinate descent a weighted copy of X, where
+/// `low_memory(true)` reads X in place with the residual held as `√v∘r`. The products round
+/// differently, so the two are compared as solutions: fitted to a relative KKT violation of
+/// 1e-10, every point of every path agrees to 1e-7 (relative to the largest coefficient):
+/// Bernoulli and Poisson with observation weights and an offset, with the strong-rule screen
+/// (a subset of the columns) and without it (all columns), and the weighted Gaussian path in
+/// naive mode.
 #[test]
-fn low_memory_paths_equal_the_default_bit_for_bit() {
+fn low_memory_paths_equal_the_stored_copies() {
     fn same<L: Likelihood>(p: Path<L>, x: &DMatrix<f64>, y: &DVector<f64>) {
-        let a = p.clone().fit(x, y).unwrap();
+        let p = p.tolerance(1e-14).kkt_tolerance(1e-10);
+        let a = p.clone().low_memory(false).fit(x, y).unwrap();
         let b = p.low_memory(true).fit(x, y).unwrap();
         assert_eq!(a.len(), b.len());
+        let scale = a.coefficient_matrix().amax().max(1.0);
         for k in 0..a.len() {
-            let (u, v) = (a.coefficients(k), b.coefficients(k));
-            assert!(
-                u.iter()
-                    .zip(v.iter())
-                    .all(|(s, t)| s.to_bits() == t.to_bits()),
-                "point {k}"
-            );
-            assert_eq!(
-                a.intercept(k).to_bits(),
-                b.intercept(k).to_bits(),
-                "point {k}"
-            );
+            let d = (a.coefficients(k) - b.coefficients(k)).amax();
+            assert!(d <= 1e-7 * scale, "point {k}: {d:e}");
+            let di = (a.intercept(k) - b.intercept(k)).abs();
+            assert!(di <= 1e-7 * scale, "point {k}: {di:e}");
         }
     }
     let (x, y) = data("logit_small.csv");

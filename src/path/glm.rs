@@ -253,8 +253,10 @@ impl<L: Likelihood> Path<L> {
             // each time (O(n·p·|S|)); naive updates (O(n) per coordinate) are the default.
             solver = solver
                 .with_covariance_updates(self.covariance.unwrap_or(false))
-                .with_x_in_place(self.low_memory)
                 .with_storage(std::mem::take(&mut storage));
+            if let Some(yes) = self.low_memory {
+                solver = solver.with_x_in_place(yes);
+            }
             let max_iters = self.max_iters;
             // The problem moves into the executor with its caches (η and the gradient at the
             // start, just computed) and comes back with those of the solution.

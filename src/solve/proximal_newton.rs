@@ -11,11 +11,12 @@
 //!    ([`CdEngine`] on the design `(X, z)` with weights `a`, σ² = 1), warm-started at `w`;
 //!    on a warm-started path point ([`ProximalNewton::with_screening`]) only the working set
 //!    moves — non-zero and unpenalized coordinates, KKT violators and the strong rule's
-//!    survivors — so the weighted design is built for those columns alone
-//!    ([`CdEngine::on_columns_reusing`], one weighted copy made straight from X into one
-//!    allocation kept from step to step and, on a path, from λ to λ — or, with
-//!    [`ProximalNewton::with_x_in_place`], no copy: the columns read in place with the
-//!    weights applied per element, the same bits; without a screen,
+//!    survivors — so the subproblem's design is those columns alone, either read in place
+//!    ([`CdEngine::on_columns_in_place`]: the weights applied per element, the residual
+//!    held as `√a∘r`) or as one weighted copy made straight from X into one allocation kept
+//!    from step to step and, on a path, from λ to λ ([`CdEngine::on_columns_reusing`]): a
+//!    copy when it is at most 1 MiB, by default ([`ProximalNewton::with_x_in_place`]);
+//!    without a screen,
 //!    every column that can move: a zero coefficient under an infinite L1 weight, as in a
 //!    path's null model, cannot);
 //!    the subproblem is solved to a KKT violation `≤ scale·clamp(0.1·r^1.5, 0.5·tol, 10⁻³)`,
@@ -96,8 +97,9 @@ pub struct ProximalNewton {
     max_inner_sweeps: u64,
     max_backtracks: u32,
     covariance: Option<bool>,
-    /// The subproblems read `X` in place instead of copying their weighted columns.
-    x_in_place: bool,
+    /// The subproblems read `X` in place (`Some(true)`), copy their weighted columns
+    /// (`Some(false)`), or choose by the size of the copy (`None`).
+    x_in_place: Option<bool>,
     scale: f64,
     rel_kkt: f64,
     kkt: f64,
@@ -128,7 +130,7 @@ impl ProximalNewton {
             max_inner_sweeps: 100_000,
             max_backtracks: 60,
             covariance: None,
-            x_in_place: false,
+            x_in_place: None,
             scale: 1.0,
             rel_kkt: f64::INFINITY,
             kkt: f64::INFINITY,
@@ -164,13 +166,17 @@ impl ProximalNewton {
     }
 
     /// With `true`, each subproblem reads its working columns of `X` in place, the IRLS
-    /// weights applied per element as they are read ([`CdEngine::on_columns_in_place`]),
-    /// instead of a weighted copy of them (`n × |working set|` values, up to the size of
-    /// `X`): the extra memory becomes `O(n + p)`, the iterates are the same bits, and each
-    /// coordinate update reads the weights besides the column and the residual (the
-    /// benchmark L1 paths of 5000 rows took 14–17 % longer). Default `false`.
+    /// weights applied per element ([`CdEngine::on_columns_in_place`]): the extra memory is
+    /// `O(n + p)`. The residual is then held in the weighted domain, so a coordinate's
+    /// product reads only the column and the residual and only a moving update reads the
+    /// weights. With `false`, each subproblem stores a weighted copy of its working columns
+    /// (`n × |working set|` values, up to the size of `X`), faster when it fits in cache. The
+    /// two agree to the solver's tolerance, not bit for bit. By default the choice is made
+    /// per step: a copy of at most 1 MiB is stored, a larger one is not (the benchmark L1
+    /// paths of 5000 rows then take 3–8 % longer than with `false`, for a tenth of the
+    /// memory).
     pub fn with_x_in_place(mut self, yes: bool) -> Self {
-        self.x_in_place = yes;
+        self.x_in_place = Some(yes);
         self
     }
 
@@ -311,7 +317,7 @@ fn outer_step<L: Likelihood, P: Prior>(
     max_backtracks: u32,
     screen: Option<&[f64]>,
     storage: &mut Vec<f64>,
-    x_in_place: bool,
+    x_in_place: Option<bool>,
 ) -> Result<Step> {
     let p = pb.design().p();
     let (a, z) = irls_model(pb, theta);
@@ -351,7 +357,11 @@ fn outer_step<L: Likelihood, P: Prior>(
         None => (pen, theta.as_slice()[..p].to_vec()),
     };
     let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&a)?;
-    let mut engine = if x_in_place {
+    let n_cols = cols.as_ref().map_or(p, Vec::len);
+    let n = pb.design().n();
+    let in_place =
+        x_in_place.unwrap_or_else(|| !crate::solve::coordinate::weighted_copy_pays(n, n_cols));
+    let mut engine = if in_place {
         CdEngine::on_columns_in_place(&design, cols.as_deref(), pb.has_intercept(), covariance)?
     } else {
         CdEngine::on_columns_reusing(
