@@ -375,9 +375,11 @@ impl<L: Likelihood> Path<L> {
     /// that a coordinate's product reads the column and the residual only, as on a copy, and
     /// only the updates that move read the weights as well. With `false`, those two places
     /// store the weighted copy, faster when it fits in cache. By default a copy of at most
-    /// 1 MiB is stored and a larger one is not: the benchmark GLM paths of 5000 rows (4 MiB
-    /// copies) then take 3–8 % longer than with `false`, for a tenth of the memory, and the
-    /// 569-row one runs on its copy (docs/benchmarks.md). The ways agree to the solvers'
+    /// 1 MiB is stored and a larger one is not: on the benchmark GLM paths of 5000 rows
+    /// (copies up to 4 MiB) the fit's extra memory is 1.58 / 1.49 MiB against 7.94 / 4.13
+    /// with `false` (0.62 / 0.51 with `true`), in the same time within the noise (in place
+    /// throughout measured 3–8 % longer in one run), and the 569-row one runs on its copy
+    /// (docs/benchmarks.md). The ways agree to the solvers'
     /// tolerance, not bit for bit (their products round differently). Unweighted Gaussian
     /// paths never copy `X`.
     pub fn low_memory(mut self, yes: bool) -> Self {
@@ -516,10 +518,10 @@ impl<L: Likelihood> Path<L> {
         } else {
             None
         };
-        let in_place = self.low_memory.unwrap_or_else(|| {
-            let weighted = design.weights().is_some();
-            !weighted || !crate::solve::coordinate::weighted_copy_pays(n, p)
-        });
+        // (Without weights both constructors read X in place.)
+        let in_place = self
+            .low_memory
+            .unwrap_or_else(|| !crate::solve::coordinate::weighted_copy_pays(n, p));
         let new_engine = if in_place {
             CdEngine::new_in_place
         } else {

@@ -80,8 +80,9 @@ const SMALL_COPY_LEN: usize = 1 << 17;
 /// subtraction and multiplication of an in-place product cost time: the 569 × 30
 /// L1-logistic path took 25–30 % longer in place. Beyond it the two read the same bytes per
 /// product and the in-place engine saves the copy's `n × |working set|` values: on the
-/// 5000-row benchmark GLM paths (a 4 MiB copy) it took 3–8 % longer, for a tenth of the
-/// memory (docs/benchmarks.md).
+/// 5000-row benchmark GLM paths (copies up to 4 MiB) in place took 3–8 % longer in one run,
+/// the same within the noise in another, for an eighth to a thirteenth of the extra memory
+/// (docs/benchmarks.md).
 pub(crate) fn weighted_copy_pays(n: usize, cols: usize) -> bool {
     n.saturating_mul(cols) <= SMALL_COPY_LEN
 }
@@ -361,7 +362,7 @@ macro_rules! source {
             $e.unit_weights,
         )
         .mapped($e.xcols.as_deref())
-        .weighted_residual($e.weighted_residual.then_some(&$e.v[..]))
+        .weighted_residual($e.v.as_deref())
     };
 }
 
@@ -672,12 +673,11 @@ pub struct CdEngine<'a> {
     xbar: Vec<f64>,
     /// `√vᵢ`, the square roots of the observation weights.
     sqrt_v: Vec<f64>,
-    /// The weights `vᵢ` themselves when `weighted_residual` (empty otherwise).
-    v: Vec<f64>,
-    /// `r` holds the residual in the weighted domain, `u = √v∘(ỹ − X̃w)` (naive mode in
-    /// place with weights): a product `x̃_jᵀ(ỹ − X̃w)` then reads the column and `u` only, as
-    /// on a stored copy, and only a moving update reads the weights ([`Source::dot_res`]).
-    weighted_residual: bool,
+    /// `Some(v)`, the weights themselves, when `r` holds the residual in the weighted
+    /// domain, `u = √v∘(ỹ − X̃w)` (naive mode in place with weights): a product
+    /// `x̃_jᵀ(ỹ − X̃w)` then reads the column and `u` only, as on a stored copy, and only a
+    /// moving update reads the weights ([`Source::dot_res`]).
+    v: Option<Vec<f64>>,
     ybar: f64,
     scales: Vec<f64>,
     h: Vec<f64>,
@@ -951,12 +951,8 @@ impl<'a> CdEngine<'a> {
                 weights_in_place && !covariance
             };
         let inv_scales: Vec<f64> = scales.iter().map(|&s| 1.0 / s).collect();
-        let weighted_residual = in_place && !unit_weights && !covariance;
-        let v: Vec<f64> = if weighted_residual {
-            (0..n).map(|i| design.weight(i)).collect()
-        } else {
-            Vec::new()
-        };
+        let v: Option<Vec<f64>> = (in_place && !unit_weights && !covariance)
+            .then(|| (0..n).map(|i| design.weight(i)).collect());
         let x: Cow<'a, [f64]> = if identity || (in_place && !fused_means) {
             // `h_j = ‖x̃_j‖²` and `x̃_jᵀỹ`, each column formed (in place: in an O(n) buffer)
             // and read twice while it is in cache.
@@ -1021,7 +1017,7 @@ impl<'a> CdEngine<'a> {
         CdEngine {
             n,
             p,
-            r: if weighted_residual {
+            r: if v.is_some() {
                 y.iter().zip(&sqrt_v).map(|(a, s)| s * a).collect()
             } else {
                 y.clone()
@@ -1038,7 +1034,6 @@ impl<'a> CdEngine<'a> {
             xbar,
             sqrt_v,
             v,
-            weighted_residual,
             ybar,
             scales,
             h,
@@ -1381,8 +1376,8 @@ impl<'a> CdEngine<'a> {
             .map(|j| self.xbar[j] * self.w[j] / self.scales[j])
             .sum();
         let rows = self.r.iter_mut().zip(&self.y).zip(&self.sqrt_v).zip(fitted);
-        if self.weighted_residual {
-            for ((((u, &y), &s), &f), &v) in rows.zip(&self.v) {
+        if let Some(weights) = &self.v {
+            for ((((u, &y), &s), &f), &v) in rows.zip(weights) {
                 *u = s * y - v * (f - c);
             }
         } else {
@@ -1530,7 +1525,7 @@ impl<'a> CdEngine<'a> {
     /// Recomputes `r = ỹ − X̃w` exactly (naive mode).
     fn recompute_residual(&mut self) {
         self.quiet_sweep = NO_QUIET_SWEEP;
-        if self.weighted_residual {
+        if self.v.is_some() {
             for ((u, &y), &s) in self.r.iter_mut().zip(&self.y).zip(&self.sqrt_v) {
                 *u = s * y;
             }
@@ -1894,7 +1889,7 @@ impl<'a> CdEngine<'a> {
             let wg = dot(&self.w, &self.g);
             let yr = self.yy - wy;
             (yr - wg, yr)
-        } else if self.weighted_residual {
+        } else if self.v.is_some() {
             // rᵢ = uᵢ/√vᵢ (a row of weight 0 has uᵢ = 0 and contributes nothing).
             let (mut rr, mut yr) = (0.0, 0.0);
             for ((&u, &y), &s) in self.r.iter().zip(&self.y).zip(&self.sqrt_v) {
@@ -2442,7 +2437,7 @@ mod tests {
         let mut stored = CdEngine::new(&d, true, Some(&scales), Some(false));
         let mut lean = CdEngine::new_in_place(&d, true, Some(&scales), Some(false));
         assert!(!stored.in_place && lean.in_place);
-        assert!(lean.weighted_residual && !stored.weighted_residual);
+        assert!(lean.v.is_some() && stored.v.is_none());
         let lmax = stored.xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
         let mut prev: Option<Vec<f64>> = None;
         for f in [0.8, 0.4, 0.1, 0.02] {
