@@ -29,7 +29,7 @@
 //!
 //! | task | definition |
 //! |---|---|
-//! | `ridge_path` | for every `ridge` problem: 100 λ log-spaced from `λ_max = lambda_max_lasso/0.001` (glmnet's ridge λ_max, s_y = 1) down to `ratio·λ_max`, ratio 1e-3 if n > p else 1e-2 (the harness's rule); `RidgePath` |
+//! | `ridge_path` | for every `ridge` problem: 100 λ log-spaced from `λ_max = lambda_max_lasso/0.001` (glmnet's ridge λ_max, s_y = 1) down to `ratio·λ_max`, ratio 1e-3 if n > p else 1e-2 (the harness's rule); `RidgePath` returning the coefficients as `ridge` does (no degrees of freedom: the Krylov route when it converges); with the degrees of freedom (the tridiagonal reduction) as an alternative, `with_degrees_of_freedom` |
 //! | `lasso_cv` | for every `lasso_path` problem: 10-fold CV on the lasso grid with fixed fold ids `foldid[i] = (i mod 10) + 1` (1-based, R's convention), mean squared error; `CrossValidation` with one thread |
 //!
 //! Timing: one untimed warm-up call, then the median of 5 timed calls (3 when a call takes
@@ -385,11 +385,15 @@ fn ridge(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
     })
 }
 
-/// `ridge_path` (derived): 100 λ from one factorization.
+/// `ridge_path` (derived): 100 λ. The record returns what `ridge` returns, the coefficients
+/// (no degrees of freedom: a Krylov basis when it converges, else one tridiagonal
+/// reduction); the same path with the effective degrees of freedom (always the reduction) is
+/// timed as an alternative.
 fn ridge_path(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
     let rp = RidgePath::new()
         .standardize(false)
         .intercept(false)
+        .degrees_of_freedom(false)
         .lambdas(pb.lambdas.clone());
     let (t, mem, fit) = measure(s, || rp.fit(&d.x, &d.y));
     let fit = fit?;
@@ -400,13 +404,32 @@ fn ridge_path(pb: &Problem, d: &Data, s: Settings) -> Result<Outcome, Fail> {
         fit.coefficient_matrix(),
         &vec![0.0; fit.len()],
     );
+    let mut extra = json!({"solver": format!("RidgePath ({})", fit.factorization().name())});
+    if s.alternatives {
+        let with_df = rp.clone().degrees_of_freedom(true);
+        let (td, mem_d, fd) = measure(s, || with_df.fit(&d.x, &d.y));
+        let fd = fd?;
+        extra["with_degrees_of_freedom"] = json!({
+            "median_s": td.median_s,
+            "reps": td.reps,
+            "solver": fd.factorization().name(),
+            "max_kkt_violation": kkt_max(
+                pb,
+                d,
+                fd.lambdas(),
+                fd.coefficient_matrix(),
+                &vec![0.0; fd.len()],
+            ),
+            "fit_extra_mib": mib(mem_d),
+        });
+    }
     Ok(Outcome {
         timing: t,
         converged: true,
         max_kkt_violation: kkt,
         n_lambda: fit.len(),
         fit_extra_bytes: mem,
-        extra: json!({"solver": format!("RidgePath ({})", fit.factorization().name())}),
+        extra,
     })
 }
 

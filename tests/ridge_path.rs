@@ -448,3 +448,59 @@ fn typed_errors() {
     assert_eq!(fit.coefficients(0).amax(), 0.0);
     assert_eq!(fit.intercept(0), 2.5);
 }
+
+#[test]
+fn without_degrees_of_freedom_the_krylov_route_matches_the_closed_form() {
+    // Gram form (p = 300 ≥ 128) and kernel form (n = 200), with weights, an intercept and
+    // standardization: the Lanczos basis converges within its budget of m/4 steps, and every
+    // point agrees with the closed form and with the tridiagonal route (degrees of freedom on).
+    for (n, p, want) in [
+        (1500, 300, Factorization::GramLanczos),
+        (200, 700, Factorization::KernelLanczos),
+    ] {
+        let (x, y) = data(n, p, 11);
+        let v = DVector::from_fn(n, |i, _| 0.5 + (i % 3) as f64);
+        let r = reference(&x, &y, Some(&v), true, true);
+        let base = RidgePath::new().weights(v.clone()).n_lambda(50);
+        let fast = base.clone().degrees_of_freedom(false).fit(&x, &y).unwrap();
+        assert_eq!(fast.factorization(), want, "{n} × {p}");
+        assert!(fast.effective_df().is_none());
+        let e = check_against_closed_form(&fast, &r, 1e-10);
+        let reduced = base.fit(&x, &y).unwrap();
+        assert_ne!(reduced.factorization(), want);
+        let diff = (fast.coefficient_matrix() - reduced.coefficient_matrix()).amax()
+            / reduced.coefficient_matrix().amax();
+        assert!(diff <= 1e-11, "{n} × {p}: Krylov vs reduction {diff:e}");
+        println!("{n} × {p}: {want:?}, closed form {e:e}, vs the reduction {diff:e}");
+    }
+}
+
+#[test]
+fn an_ill_conditioned_grid_falls_back_to_the_reduction() {
+    // Unstandardized columns whose scales fall from 1 to 1e-4 (eigenvalues of XᵀX over eight
+    // decades) and a grid down to 1e-10·λ_max: the shifted systems would need far more than
+    // m/3 Krylov steps, so the fit reduces XᵀX after all — the same solutions as with the
+    // degrees of freedom on — and is still exact.
+    let (n, p) = (600, 160);
+    let mut rng = StdRng::seed_from_u64(12);
+    let x = DMatrix::from_fn(n, p, |_, j| {
+        (rng.random::<f64>() - 0.5) * 10f64.powf(-4.0 * j as f64 / p as f64)
+    });
+    let y = DVector::from_fn(n, |i, _| {
+        x[(i, 0)] + 100.0 * x[(i, p - 1)] + rng.random::<f64>()
+    });
+    let grid = |df: bool| {
+        RidgePath::new()
+            .standardize(false)
+            .degrees_of_freedom(df)
+            .n_lambda(30)
+            .lambda_min_ratio(Some(1e-10))
+            .fit(&x, &y)
+            .unwrap()
+    };
+    let fit = grid(false);
+    assert_eq!(fit.factorization(), Factorization::GramTridiagonal);
+    assert_eq!(fit.coefficient_matrix(), grid(true).coefficient_matrix());
+    let r = reference(&x, &y, None, true, false);
+    check_against_closed_form(&fit, &r, 1e-6);
+}
