@@ -3,7 +3,9 @@
 //! # Procedure
 //! 1. The path is fitted on the full data; its grid (generated or given) is the grid of
 //!    every fold, so that the folds' errors refer to the same λ values (glmnet does the
-//!    same). Early stopping never applies to the folds.
+//!    same). Early stopping never applies to the folds. (A given grid without early
+//!    stopping is known before any fit, and the full-data path is then fitted last: see
+//!    Memory below.)
 //! 2. Observations are assigned to `K` folds: from a seed (every fold gets `⌊n/K⌋` or
 //!    `⌈n/K⌉` observations: the labels `i mod K` shuffled with `rand`'s `StdRng` seeded by
 //!    the seed), or given by the user ([`CrossValidation::fold_ids`]).
@@ -20,7 +22,9 @@
 //!    64 columns of its held-out rows at a time, so the CV keeps no copy of `X`'s rows:
 //!    beyond `X` it holds, per fold running, an engine of `O(n + p)` (plus its Gram columns,
 //!    `O(p²)`, in covariance mode) and the fold's path (`p × L` coefficients). The GLM
-//!    likelihoods' folds are fitted on copies of their training rows.
+//!    likelihoods' folds are fitted on copies of their training rows. With a given grid
+//!    ([`Path::lambdas`], early stopping off) the full-data path is fitted after the folds,
+//!    so it is not held while they run (else it is fitted first: it defines their grid).
 //! 4. With `W_k` the sum of the weights in fold `k` (its size without weights):
 //!    ```text
 //!    cvm(λ)  = Σ_k W_k e_k(λ) / Σ_k W_k
@@ -194,8 +198,17 @@ impl<L: Likelihood> CrossValidation<L> {
         }
         let (ids, k) = self.assignment(n)?;
         self.metric.check(self.path.likelihood())?;
-        let full = self.path.fit(x, y)?;
-        let lambdas = full.lambdas().to_vec();
+        // The full-data path is fitted first when it defines the folds' grid; with a fixed
+        // grid it is fitted after the folds, so that a fold's path (p × L coefficients) and
+        // the full path are never held at once.
+        let (first, lambdas) = match self.path.fixed_grid() {
+            Some(grid) => (None, grid),
+            None => {
+                let full = self.path.fit(x, y)?;
+                let lambdas = full.lambdas().to_vec();
+                (Some(full), lambdas)
+            }
+        };
         let fold_path = self
             .path
             .clone()
@@ -262,6 +275,15 @@ impl<L: Likelihood> CrossValidation<L> {
                 .install(|| (0..k).into_par_iter().map(run_fold).collect()),
             None => (0..k).into_par_iter().map(run_fold).collect(),
         };
+        let full = match first {
+            Some(full) => full,
+            None => self.path.fit(x, y)?,
+        };
+        if full.lambdas() != lambdas.as_slice() {
+            return Err(Error::Solver(
+                "cross-validation: the full-data path's grid differs from the folds' grid".into(),
+            ));
+        }
         let n_lambda = lambdas.len();
         let mut fold_errors = DMatrix::<f64>::zeros(k, n_lambda);
         let mut fold_weights = Vec::with_capacity(k);

@@ -742,13 +742,20 @@ impl<L: Likelihood> Path<L> {
 
     /// The grid of the fit: the user's values sorted into decreasing order, or `n_lambda`
     /// values log-spaced from `lambda_max` down to `lambda_min_ratio·lambda_max`.
+    /// The grid a fit will use when it does not depend on the data: the given λ in
+    /// decreasing order, with early stopping off (the default for a given grid), so that
+    /// every point is fitted or the fit fails. `None` when the grid comes from `λ_max` or may
+    /// be cut short.
+    pub(crate) fn fixed_grid(&self) -> Option<Vec<f64>> {
+        if self.early_stop == Some(true) {
+            return None;
+        }
+        self.lambdas.as_deref().map(decreasing)
+    }
+
     fn grid(&self, lambda_max: f64, n: usize, p: usize) -> Result<Vec<f64>> {
         Ok(match &self.lambdas {
-            Some(l) => {
-                let mut l = l.clone();
-                l.sort_by(|a, b| b.total_cmp(a));
-                l
-            }
+            Some(l) => decreasing(l),
             None => {
                 if !(lambda_max > 0.0 && lambda_max.is_finite()) {
                     return Err(Error::InvalidParameter {
@@ -1152,4 +1159,11 @@ pub(crate) fn check_point_index(k: usize, len: usize) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// A copy of `l` sorted in decreasing order (the order of every path's grid).
+fn decreasing(l: &[f64]) -> Vec<f64> {
+    let mut l = l.to_vec();
+    l.sort_by(|a, b| b.total_cmp(a));
+    l
 }

@@ -272,3 +272,56 @@ fn folds_as_zero_weights_match_folds_fitted_on_row_copies() {
         }
     }
 }
+
+/// A given grid (the full-data path then fitted after the folds) gives the same CV, bit for
+/// bit, as the generated grid it equals (the full-data path fitted first), for the Gaussian
+/// and a GLM family, in any order the grid is given; an explicit early stop keeps the
+/// generated-grid order and still agrees.
+#[test]
+fn a_given_grid_gives_the_cv_of_the_generated_grid() {
+    let (_, x, y) = common::diabetes();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let generated = CrossValidation::new(path(0.7))
+        .folds(5)
+        .seed(9)
+        .fit(&x, &y)
+        .unwrap();
+    let mut grid = generated.lambdas().to_vec();
+    grid.reverse();
+    for early in [None, Some(true)] {
+        let mut p = path(0.7).lambdas(grid.clone());
+        if let Some(e) = early {
+            p = p.early_stop(e);
+        }
+        let given = CrossValidation::new(p)
+            .folds(5)
+            .seed(9)
+            .fit(&x, &y)
+            .unwrap();
+        assert_eq!(bits(given.lambdas()), bits(generated.lambdas()));
+        assert_eq!(bits(given.cvm()), bits(generated.cvm()), "early {early:?}");
+        assert_eq!(bits(given.cvsd()), bits(generated.cvsd()));
+        assert_eq!(
+            given.path().coefficient_matrix(),
+            generated.path().coefficient_matrix()
+        );
+    }
+    // A GLM family.
+    let yb = DVector::from_fn(y.len(), |i, _| f64::from(y[i] > 140.0));
+    let logit = || Path::new(likelihood::Bernoulli, 1.0).n_lambda(20);
+    let generated = CrossValidation::new(logit())
+        .folds(4)
+        .seed(3)
+        .fit(&x, &yb)
+        .unwrap();
+    let given = CrossValidation::new(logit().lambdas(generated.lambdas().to_vec()))
+        .folds(4)
+        .seed(3)
+        .fit(&x, &yb)
+        .unwrap();
+    assert_eq!(bits(given.cvm()), bits(generated.cvm()));
+    assert_eq!(
+        given.path().coefficient_matrix(),
+        generated.path().coefficient_matrix()
+    );
+}
