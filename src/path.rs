@@ -740,8 +740,6 @@ impl<L: Likelihood> Path<L> {
         })
     }
 
-    /// The grid of the fit: the user's values sorted into decreasing order, or `n_lambda`
-    /// values log-spaced from `lambda_max` down to `lambda_min_ratio·lambda_max`.
     /// The grid a fit will use when it does not depend on the data: the given λ in
     /// decreasing order, with early stopping off (the default for a given grid), so that
     /// every point is fitted or the fit fails. `None` when the grid comes from `λ_max` or may
@@ -753,6 +751,8 @@ impl<L: Likelihood> Path<L> {
         self.lambdas.as_deref().map(decreasing)
     }
 
+    /// The grid of the fit: the user's values sorted into decreasing order, or `n_lambda`
+    /// values log-spaced from `lambda_max` down to `lambda_min_ratio·lambda_max`.
     fn grid(&self, lambda_max: f64, n: usize, p: usize) -> Result<Vec<f64>> {
         Ok(match &self.lambdas {
             Some(l) => decreasing(l),

@@ -272,7 +272,7 @@ impl RidgePath {
     /// triangular inverse, `m³/3` flops, for them. They need the whole spectrum of `A`, so
     /// they also require the tridiagonal reduction: switching them off lets a grid of order
     /// `m ≥ 128` be solved from a Krylov basis instead (module docs, "Without the degrees of
-    /// freedom"), about 1.5× faster on a 500 × 5000 path.
+    /// freedom"), 1.3–1.4× faster on a 500 × 5000 path.
     pub fn degrees_of_freedom(mut self, yes: bool) -> Self {
         self.degrees_of_freedom = yes;
         self
@@ -372,21 +372,11 @@ impl RidgePath {
         let (u, df, factorization) = match prepared {
             Prepared::Gram(g, c) => {
                 let (u, df, route) = solve_shifted(g, &c, &shifts, want_df)?;
-                let fac = match route {
-                    Route::Cholesky => Factorization::GramCholesky,
-                    Route::Tridiagonal => Factorization::GramTridiagonal,
-                    Route::Lanczos => Factorization::GramLanczos,
-                };
-                (u, df, fac)
+                (u, df, route.factorization(false))
             }
             Prepared::Kernel(k, _) => {
                 let (a, df, route) = solve_shifted(k, &y_tilde, &shifts, want_df)?;
-                let fac = match route {
-                    Route::Cholesky => Factorization::KernelCholesky,
-                    Route::Tridiagonal => Factorization::KernelTridiagonal,
-                    Route::Lanczos => Factorization::KernelLanczos,
-                };
-                (tf.xt_times(x, &a), df, fac)
+                (tf.xt_times(x, &a), df, route.factorization(true))
             }
             Prepared::Svd(d, g, vt, _) => {
                 let r = d.len();
@@ -509,6 +499,21 @@ enum Route {
     Lanczos,
 }
 
+impl Route {
+    /// The factorization reported for this route of the Gram (`kernel = false`) or the
+    /// kernel form.
+    fn factorization(self, kernel: bool) -> Factorization {
+        match (self, kernel) {
+            (Route::Cholesky, false) => Factorization::GramCholesky,
+            (Route::Tridiagonal, false) => Factorization::GramTridiagonal,
+            (Route::Lanczos, false) => Factorization::GramLanczos,
+            (Route::Cholesky, true) => Factorization::KernelCholesky,
+            (Route::Tridiagonal, true) => Factorization::KernelTridiagonal,
+            (Route::Lanczos, true) => Factorization::KernelLanczos,
+        }
+    }
+}
+
 /// Solves `(A + σ_k I) z_k = r` for every shift; returns `Z` (m × L), the effective degrees
 /// of freedom `m − σ_k·tr((A + σ_k I)⁻¹)` if asked, and the route taken: one Cholesky for a
 /// single shift; else, without degrees of freedom and from order [`LANCZOS_MIN`], a Krylov
@@ -563,7 +568,16 @@ fn solve_shifted(
     let blocks = tri.wy_blocks();
     // One part of the grid: its solves, then Q applied to its columns.
     let part = |sh: &[f64], zs: &mut [f64]| -> Result<Vec<f64>> {
-        let traces = solve_tridiagonal_shifts(&tri, d.as_slice(), sh, zs, want_df)?;
+        let mut traces = Vec::with_capacity(sh.len());
+        solve_tridiagonal_shifts(
+            (&tri.diag, &tri.off),
+            d.as_slice(),
+            sh,
+            zs,
+            &mut Vec::new(),
+            &mut traces,
+            want_df,
+        )?;
         apply_wy(&blocks, &mut DMatrixViewMut::from_slice(zs, m, sh.len()));
         Ok(traces)
     };
@@ -590,19 +604,19 @@ fn solve_shifted(
     Ok((z, df, Route::Tridiagonal))
 }
 
-/// [`tridiagonal_solve`] of `T` for every shift, into consecutive columns of `z`: groups of
-/// [`SHIFT_GROUP`] shifts, the last few one by one. Returns the traces (0 without `trace`).
+/// [`tridiagonal_solve`] of the tridiagonal `T` (diagonal `a`, off-diagonal `e`) for every
+/// shift, into consecutive columns of `z`: groups of [`SHIFT_GROUP`] shifts, the last few
+/// one by one. Appends the traces to `traces` (0 without `trace`); `work` is reused.
 fn solve_tridiagonal_shifts(
-    tri: &Tridiagonal,
+    (a, e): (&[f64], &[f64]),
     d: &[f64],
     shifts: &[f64],
     z: &mut [f64],
+    work: &mut Vec<f64>,
+    traces: &mut Vec<f64>,
     trace: bool,
-) -> Result<Vec<f64>> {
+) -> Result<()> {
     let m = d.len();
-    let mut work = Vec::new();
-    let mut traces = Vec::with_capacity(shifts.len());
-    let (a, e) = (&tri.diag, &tri.off);
     for (s, zk) in shifts
         .chunks(SHIFT_GROUP)
         .zip(z.chunks_mut(SHIFT_GROUP * m))
@@ -614,16 +628,16 @@ fn solve_tridiagonal_shifts(
                 [s0, s1, s2, s3],
                 d,
                 zk,
-                &mut work,
+                work,
                 trace,
             )?);
         } else {
             for (&sc, zc) in s.iter().zip(zk.chunks_mut(m)) {
-                traces.extend(tridiagonal_solve(a, e, [sc], d, zc, &mut work, trace)?);
+                traces.extend(tridiagonal_solve(a, e, [sc], d, zc, work, trace)?);
             }
         }
     }
-    Ok(traces)
+    Ok(())
 }
 
 /// Householder reduction of a symmetric matrix to tridiagonal form, `A = Q·T·Qᵀ`, with `Q`

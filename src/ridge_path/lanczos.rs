@@ -26,7 +26,7 @@
 //! the smallest and the largest shift is recomputed from `A` and must be within
 //! [`VERIFY_FACTOR`]`·ε·(‖T_j‖ + σ)·‖z‖`, else `None` as well.
 
-use super::tridiagonal_solve;
+use super::solve_tridiagonal_shifts;
 use crate::error::Result;
 use crate::linalg::gemm;
 use crate::solve::coordinate::{axpy, dot};
@@ -69,7 +69,7 @@ pub(super) fn shifted_solves(
     let mut h = vec![0.0; cap];
     let mut y = vec![0.0; l * cap];
     let mut rhs = vec![0.0; cap];
-    let mut work = Vec::new();
+    let (mut work, mut traces) = (Vec::new(), Vec::with_capacity(l));
     let mut steps = None;
     let mut history = Vec::with_capacity(cap);
     for j in 0..cap {
@@ -108,7 +108,17 @@ pub(super) fn shifted_solves(
         rhs[..k].fill(0.0);
         rhs[0] = beta0;
         let ys = &mut y[..l * k];
-        if solve_all(&alpha, &beta, shifts, &rhs[..k], ys, &mut work).is_err() {
+        traces.clear();
+        let solved = solve_tridiagonal_shifts(
+            (&alpha, &beta),
+            &rhs[..k],
+            shifts,
+            ys,
+            &mut work,
+            &mut traces,
+            false,
+        );
+        if solved.is_err() {
             return Ok(None);
         }
         // The largest residual in units of its rounding level: converged at ≤ 1.
@@ -164,29 +174,6 @@ pub(super) fn shifted_solves(
         }
     }
     Ok(Some((z, k)))
-}
-
-/// [`tridiagonal_solve`] of the `k × k` tridiagonal (`alpha`, `beta`) for every shift, into
-/// consecutive columns of `z` (four shifts at a time, the rest one by one).
-fn solve_all(
-    alpha: &[f64],
-    beta: &[f64],
-    shifts: &[f64],
-    d: &[f64],
-    z: &mut [f64],
-    work: &mut Vec<f64>,
-) -> Result<()> {
-    let k = d.len();
-    for (s, zk) in shifts.chunks(4).zip(z.chunks_mut(4 * k)) {
-        if let &[s0, s1, s2, s3] = s {
-            tridiagonal_solve(alpha, beta, [s0, s1, s2, s3], d, zk, work, false)?;
-        } else {
-            for (&sc, zc) in s.iter().zip(zk.chunks_mut(k)) {
-                tridiagonal_solve(alpha, beta, [sc], d, zc, work, false)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
