@@ -12,6 +12,7 @@
 //! | [`Sgd`], [`Adam`] (AdamW) | any [`StochasticProblem`] (GLMs, [`crate::model`]); prior coupled or decoupled ([`PriorMode`]) | epochs, iterations, or a full-batch gradient norm |
 
 pub mod adam;
+pub(crate) mod anderson;
 pub mod coordinate;
 pub mod minibatch;
 pub mod proximal_newton;
