@@ -50,6 +50,11 @@ impl Anderson {
         self.iterates.resize((DEPTH + 1) * dim, 0.0);
     }
 
+    /// The length of the iterates since the last [`Anderson::reset`].
+    pub(crate) fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// Stores the next iterate (its first `dim` values); returns `true` when `K + 1` are
     /// stored, i.e. when [`Anderson::extrapolate`] can be called.
     pub(crate) fn push(&mut self, x: impl IntoIterator<Item = f64>) -> bool {

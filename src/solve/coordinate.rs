@@ -755,10 +755,9 @@ pub struct CdEngine<'a> {
     /// The active coefficients of the last sweeps of a long inner loop, for Anderson
     /// extrapolation ([`ANDERSON_AFTER`]).
     anderson: Anderson,
-    /// The same across outer iterations that do not settle, with the active set's size it
-    /// was reset for and the number of such iterations in a row.
+    /// The same across outer iterations that do not settle, and the number of such
+    /// iterations in a row.
     outer_anderson: Anderson,
-    outer_anderson_dim: usize,
     unsettled: u64,
     /// Scratch of an extrapolation: the step `d` on the active set, the gradient (or, naive
     /// mode without the active-set Gram, the residual) before it, the active gradient before
@@ -766,7 +765,6 @@ pub struct CdEngine<'a> {
     trial_step: Vec<f64>,
     trial_save: Vec<f64>,
     trial_grad: Vec<f64>,
-    extrapolations: u64,
 }
 
 /// Where an inner loop over the active set keeps the active coordinates' gradient.
@@ -1115,12 +1113,10 @@ impl<'a> CdEngine<'a> {
             violations: 0,
             anderson: Anderson::default(),
             outer_anderson: Anderson::default(),
-            outer_anderson_dim: 0,
             unsettled: 0,
             trial_step: Vec::new(),
             trial_save: Vec::new(),
             trial_grad: Vec::new(),
-            extrapolations: 0,
         }
     }
 
@@ -1799,10 +1795,8 @@ impl<'a> CdEngine<'a> {
         self.trial_grad.clear();
         self.trial_save.clear();
         match mode {
-            ActiveGradient::ActiveGram => {
-                self.trial_grad.extend_from_slice(&self.ga);
-                self.trial_save.extend_from_slice(&self.ga);
-            }
+            // (`trial_grad` is all of `ga`: it is also what a refused step restores.)
+            ActiveGradient::ActiveGram => self.trial_grad.extend_from_slice(&self.ga),
             ActiveGradient::Compact => {
                 let (gc, cpos) = (&self.gc, &self.cpos);
                 self.trial_grad
@@ -1870,10 +1864,9 @@ impl<'a> CdEngine<'a> {
             }
             self.g_fresh = false;
             self.quiet_sweep = NO_QUIET_SWEEP;
-            self.extrapolations += 1;
         } else {
             match mode {
-                ActiveGradient::ActiveGram => self.ga.copy_from_slice(&self.trial_save),
+                ActiveGradient::ActiveGram => self.ga.copy_from_slice(&self.trial_grad),
                 ActiveGradient::Compact => self.gc.copy_from_slice(&self.trial_save),
                 ActiveGradient::Residual => self.r.copy_from_slice(&self.trial_save),
             }
@@ -1952,9 +1945,8 @@ impl<'a> CdEngine<'a> {
         if full > self.thresh {
             self.unsettled += 1;
             let na = self.active.len();
-            if self.unsettled == ANDERSON_AFTER || self.outer_anderson_dim != na {
+            if self.unsettled == ANDERSON_AFTER || self.outer_anderson.dim() != na {
                 self.outer_anderson.reset(na);
-                self.outer_anderson_dim = na;
             }
             if self.unsettled >= ANDERSON_AFTER {
                 let w = &self.w;
