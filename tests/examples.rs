@@ -55,7 +55,13 @@ fn examples_dir() -> &'static Path {
             }
             None => return Err("no profile directory".into()),
         }
+        // The same feature set as this test binary, `default` included: cargo hashes the
+        // feature list, so `--features cli,plot` without `default` would be a second build of
+        // the library (half a minute or more of CI) instead of a no-op.
         let mut features = Vec::new();
+        if cfg!(feature = "default") {
+            features.push("default");
+        }
         if cfg!(feature = "cli") {
             features.push("cli");
         }
