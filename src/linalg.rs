@@ -47,6 +47,11 @@ impl<'a> Strided<'a> {
     pub(crate) fn t(self) -> Self {
         Strided::new(self.data, self.cols, self.rows, self.cs, self.rs)
     }
+    /// The `nr × nc` block at `(r0, c0)`, as a `Strided` over the same data.
+    pub(crate) fn block(&self, r0: usize, nr: usize, c0: usize, nc: usize) -> Self {
+        let start = r0 * self.rs + c0 * self.cs;
+        Strided::new(&self.data[start..], nr, nc, self.rs, self.cs)
+    }
     /// The `nr × nc` block at `(r0, c0)` (both > 0).
     pub(crate) fn view(&self, r0: usize, nr: usize, c0: usize, nc: usize) -> StridedView<'a> {
         let start = r0 * self.rs + c0 * self.cs;
@@ -109,19 +114,45 @@ fn gram_bands(bands: &mut [(usize, &mut [f64])], k: usize, a: &Strided<'_>, para
         );
         return;
     }
-    let at = a.t();
     for (j0, data) in bands.iter_mut() {
         let (j0, bj) = (*j0, data.len() / k);
-        let mut cv = nalgebra::DMatrixViewMut::from_slice(data, k, bj);
-        let mut top = cv.rows_mut(0, j0 + bj);
-        gemm(
-            &mut top,
-            1.0,
-            &at.view(0, j0 + bj, 0, a.rows),
-            &a.view(0, a.rows, j0, bj),
-            1.0,
+        add_at_b(
+            data,
+            k,
+            a.block(0, a.rows, 0, j0 + bj),
+            a.block(0, a.rows, j0, bj),
         );
     }
+}
+
+/// `C += AᵀB` for `A` (rows × m) and `B` (rows × k) with the same rows, `C` the column-major
+/// `m × k` block of `c` with leading dimension `ldc ≥ m`. When `A` and `B` store their
+/// columns contiguously (row stride 1) and the CPU has AVX2 and FMA, the products are dot
+/// products of columns read in place ([`crate::simd::add_dot_products`]: no packing, 1.7×
+/// matrixmultiply's speed on the benchmark machine); otherwise one [`gemm`].
+pub(crate) fn add_at_b(c: &mut [f64], ldc: usize, a: Strided<'_>, b: Strided<'_>) {
+    let (m, k) = (a.cols, b.cols);
+    assert!(
+        a.rows == b.rows && ldc >= m && (k == 0 || c.len() >= (k - 1) * ldc + m),
+        "internal: add_at_b dimensions"
+    );
+    if a.rows == 0 || m == 0 || k == 0 {
+        return;
+    }
+    if a.rs == 1
+        && b.rs == 1
+        && crate::simd::add_dot_products((a.data, a.cs, m), (b.data, b.cs, k), a.rows, c, ldc)
+    {
+        return;
+    }
+    let mut cv = nalgebra::DMatrixViewMut::from_slice_with_strides_mut(c, m, k, 1, ldc);
+    gemm(
+        &mut cv,
+        1.0,
+        &a.t().view(0, m, 0, a.rows),
+        &b.view(0, b.rows, 0, k),
+        1.0,
+    );
 }
 
 /// `C = α·A·B + β·C` through nalgebra's `gemm` (which hands the strides to `matrixmultiply`)
@@ -284,6 +315,90 @@ mod tests {
         bad[(66, 66)] = f64::NAN;
         assert!(cholesky(bad).is_none());
         assert!(cholesky(DMatrix::zeros(3, 4)).is_none());
+    }
+
+    /// `add_at_b` against plain dot products, on shapes around the 3 × 4 tile, rows around
+    /// the 4 lanes and the 512-row block, column-major blocks of larger matrices (leading
+    /// dimensions above the rows) and a transposed (row-stride > 1) factor that takes the
+    /// portable route. Entries outside `C`'s block stay untouched.
+    #[test]
+    fn add_at_b_matches_dot_products() {
+        for (rows, m, k) in [
+            (1, 1, 1),
+            (3, 2, 5),
+            (4, 3, 4),
+            (7, 7, 9),
+            (513, 6, 8),
+            (1030, 13, 5),
+        ] {
+            let a = filled(rows + 2, m + 1, 0.37);
+            let b = filled(rows + 3, k, 0.91);
+            // A = a[1..1+rows, 1..1+m], B = b[2..2+rows, ..].
+            let sa = Strided::of(&a).block(1, rows, 1, m);
+            let sb = Strided::of(&b).block(2, rows, 0, k);
+            let ldc = m + 3;
+            let mut c = vec![7.0; ldc * k];
+            add_at_b(&mut c, ldc, sa, sb);
+            for j in 0..k {
+                for i in 0..ldc {
+                    let got = c[j * ldc + i];
+                    if i < m {
+                        let want: f64 = 7.0
+                            + (0..rows)
+                                .map(|r| a[(1 + r, 1 + i)] * b[(2 + r, j)])
+                                .sum::<f64>();
+                        let tol = 1e-13 * (rows as f64) * (1.0 + want.abs());
+                        assert!((got - want).abs() <= tol, "{rows}×{m}×{k} ({i}, {j})");
+                    } else {
+                        assert_eq!(got, 7.0, "wrote outside C at ({i}, {j})");
+                    }
+                }
+            }
+            // The same product with A given as the transpose of a row-major view.
+            let at = a.transpose();
+            let st = Strided::of(&at).t().block(1, rows, 1, m);
+            let mut c2 = vec![7.0; ldc * k];
+            add_at_b(&mut c2, ldc, st, sb);
+            for (u, v) in c.iter().zip(&c2) {
+                assert!((u - v).abs() <= 1e-12 * (1.0 + u.abs()));
+            }
+        }
+    }
+
+    /// A product's bits depend on its two columns only: `a_iᵀa_j = a_jᵀa_i` exactly, and a
+    /// column's products are the same in a full tile, at an edge, or computed alone.
+    #[test]
+    fn add_at_b_bits_do_not_depend_on_the_tile() {
+        // The claim is the AVX2/FMA kernel's; elsewhere the product is matrixmultiply's.
+        #[cfg(target_arch = "x86_64")]
+        let kernel = std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma");
+        #[cfg(not(target_arch = "x86_64"))]
+        let kernel = false;
+        if !kernel {
+            return;
+        }
+        let rows = 1001;
+        let a = filled(rows, 11, 0.53);
+        let s = Strided::of(&a);
+        let mut g = vec![0.0; 11 * 11];
+        add_at_b(&mut g, 11, s, s);
+        for i in 0..11 {
+            for j in 0..11 {
+                assert_eq!(
+                    g[j * 11 + i].to_bits(),
+                    g[i * 11 + j].to_bits(),
+                    "({i}, {j})"
+                );
+            }
+        }
+        for j in [0usize, 5, 10] {
+            let mut col = vec![0.0; 11];
+            add_at_b(&mut col, 11, s, s.block(0, rows, j, 1));
+            for i in 0..11 {
+                assert_eq!(col[i].to_bits(), g[j * 11 + i].to_bits(), "({i}, {j})");
+            }
+        }
     }
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {

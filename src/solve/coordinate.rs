@@ -48,13 +48,13 @@ use crate::convergence::{Convergence, Measure};
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::likelihood::Likelihood;
-use crate::linalg::{gemm, Strided};
+use crate::linalg::{add_at_b, Strided};
 use crate::objective::MapProblem;
 use crate::prior::{ElasticPenalty, Prior};
 use crate::simd::wide;
 use crate::solve::anderson::Anderson;
 use argmin::core::{IterState, Problem, Solver, State, TerminationReason, TerminationStatus, KV};
-use nalgebra::{DMatrix, DMatrixViewMut, DVector};
+use nalgebra::{DMatrix, DVector};
 use std::borrow::Cow;
 
 /// Argmin state used by mapfit's own solvers: θ as a `DVector`, the gradient slot unused.
@@ -412,19 +412,13 @@ impl GramJob<'_> {
         let rows = ROWS.min(n);
         let mut block = DMatrix::<f64>::zeros(rows, k);
         let (rest, symmetric) = (self.rest, self.symmetric);
-        let mut out = DMatrixViewMut::from_slice(out, p, k);
         if !symmetric && src.transform.is_none() {
-            let xt = Strided::new(src.x, n, p, 1, n).t();
+            let x = Strided::new(src.x, n, p, 1, n);
             for r0 in (0..n).step_by(rows) {
                 let rb = rows.min(n - r0);
                 gather_rows(src, missing, r0, rb, &mut block);
-                gemm(
-                    &mut out,
-                    1.0,
-                    &xt.view(0, p, r0, rb),
-                    &block.rows(0, rb),
-                    1.0,
-                );
+                let right = Strided::of(&block).block(0, rb, 0, k);
+                add_at_b(out, p, x.block(r0, rb, 0, p), right);
             }
         } else {
             // The left factor's rows are gathered too: the other columns (symmetric
@@ -446,23 +440,23 @@ impl GramJob<'_> {
                 let rb = rows.min(n - r0);
                 gather_rows(src, missing, r0, rb, &mut block);
                 gather_rows(src, left, r0, rb, &mut bleft);
-                let lhs = Strided::new(bleft.as_slice(), rows, left.len(), 1, rows).t();
-                let lhs = lhs.view(0, left.len(), 0, rb);
+                let lhs = Strided::of(&bleft).block(0, rb, 0, left.len());
+                let right = Strided::of(&block).block(0, rb, 0, k);
                 if symmetric {
-                    gemm(&mut tmp, 1.0, &lhs, &block.rows(0, rb), 1.0);
+                    add_at_b(tmp.as_mut_slice(), left.len(), lhs, right);
                 } else {
-                    gemm(&mut out, 1.0, &lhs, &block.rows(0, rb), 1.0);
+                    add_at_b(out, p, lhs, right);
                 }
             }
             if symmetric {
                 for (c, &m) in missing.iter().enumerate() {
                     for (a, &i) in rest.iter().enumerate() {
-                        out[(i, c)] = tmp[(a, c)];
+                        out[c * p + i] = tmp[(a, c)];
                     }
                     for i in 0..p {
                         let s = self.slots[i];
                         if s != NO_SLOT {
-                            out[(i, c)] = self.cached[s * p + m];
+                            out[c * p + i] = self.cached[s * p + m];
                         }
                     }
                 }
