@@ -11,6 +11,17 @@
 //! performs the same roundings in the same order as the SSE2 copy — the same bits (tested
 //! below on every kernel). Only the speed differs: measured in docs/benchmarks.md
 //! ("AVX2 by runtime dispatch").
+//!
+//! The one exception is [`add_dot_products`], the tile kernel of dense `AᵀB` products (Gram
+//! columns, `XᵀX`): written with AVX2 and FMA intrinsics, because neither matrixmultiply
+//! (9.6 GFLOP/s a core on the benchmark machine) nor an auto-vectorized loop (5–7.5) came
+//! near the machine's peak (OpenBLAS: 16.6). Its bits differ from the portable route's (a
+//! fused multiply-add rounds once), as matrixmultiply's own FMA kernel already made them
+//! depend on the CPU; on a given CPU they depend only on the two columns multiplied.
+//!
+//! `unsafe` in this module, and nowhere else in the crate (`lib.rs` denies it): the calls
+//! into functions compiled with `#[target_feature]`, each after the feature check, and the
+//! kernel's unaligned loads and stores, each within a slice whose length is checked.
 
 /// Loops shorter than this run as compiled: the dispatched copy is a call that cannot be
 /// inlined into its caller, which costs more than the wider registers save on a few
@@ -24,7 +35,7 @@ const MIN_LEN: usize = 64;
 /// instructions: pass an `#[inline(always)]` closure whose body calls `#[inline(always)]`
 /// kernels.
 #[inline(always)]
-#[allow(unsafe_code)] // the crate's one `unsafe` block (lib.rs denies the rest), proven below
+#[allow(unsafe_code)] // proven below (lib.rs denies `unsafe` outside this module's items)
 pub(crate) fn wide<R>(len: usize, f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
