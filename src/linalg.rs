@@ -1,8 +1,11 @@
 //! Dense products on strided views, shared by the ridge path, the Gram cache of coordinate
 //! descent and the Newton Hessian.
 //!
-//! A transpose is a [`Strided`] view (element `(i, j)` at `i·rs + j·cs`), not a copy, and
-//! nalgebra's `gemm` hands the strides to matrixmultiply's cache-blocked kernel. One caveat
+//! A transpose is a [`Strided`] view (element `(i, j)` at `i·rs + j·cs`), not a copy.
+//! Products `AᵀB` of column-major factors ([`add_at_b`], behind [`add_gram`] and the Gram
+//! columns) are dot products of columns read in place on CPUs with AVX2 and FMA
+//! ([`crate::simd::add_dot_products`]); every other product goes through [`gemm`], where
+//! nalgebra hands the strides to matrixmultiply's cache-blocked kernel. One caveat
 //! shapes this module: nalgebra 0.34 sends a product with any dimension ≤ 5 to its `gemv`
 //! fallback, whose `axcpy` loops over a strided column's *memory span* instead of its
 //! length, reading and writing out of bounds for views with a row stride > 1. [`gemm`]

@@ -413,8 +413,8 @@ impl<'a, L: Likelihood, P: Prior> MapProblem<'a, L, P> {
         }
         let xs = DMatrix::from_vec(n, p, scaled);
         let mut h = DMatrix::zeros(self.n_params(), self.n_params());
-        // XₛᵀXₛ on the tiles on and above the diagonal, matrix products on matrixmultiply's
-        // blocked kernel with Xₛᵀ a strided view (not a copy), then mirrored.
+        // XₛᵀXₛ on the tiles on and above the diagonal (`linalg::add_gram`: dot products of
+        // Xₛ's columns read in place, no copy), then mirrored.
         let mut gram = DMatrix::zeros(p, p);
         add_gram(&mut gram, &Strided::of(&xs));
         mirror_upper(&mut gram);

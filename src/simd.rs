@@ -83,6 +83,7 @@ const DOT_NR: usize = 4;
 /// splits the columns between threads. Measured on a 20000 × 500 `XᵀX` (one core of the
 /// 2-core AMD EPYC benchmark machine): 16.5 GFLOP/s, against 9.6 through matrixmultiply
 /// and 16.6 for OpenBLAS's `dsyrk` (docs/benchmarks.md).
+#[allow(unsafe_code)] // the call into the kernel, proven below
 pub(crate) fn add_dot_products(
     a: (&[f64], usize, usize),
     b: (&[f64], usize, usize),
@@ -94,7 +95,10 @@ pub(crate) fn add_dot_products(
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
-            dot::products(a, b, rows, out, ldo);
+            // SAFETY: `dot::blocks` is compiled with `#[target_feature(enable =
+            // "avx2,fma")]`; its one precondition is that the running CPU has both, which
+            // `is_x86_feature_detected!` has just confirmed.
+            unsafe { dot::blocks(a, b, rows, out, ldo) };
             return true;
         }
     }
@@ -103,7 +107,7 @@ pub(crate) fn add_dot_products(
 }
 
 #[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)] // the tile kernel's loads and the call into it, each proven below
+#[allow(unsafe_code)] // the tile kernel's loads and stores, each proven below
 mod dot {
     use super::{DOT_BLOCK_ROWS, DOT_MR, DOT_NR};
     use std::arch::x86_64::{
@@ -115,21 +119,9 @@ mod dot {
         &m.0[c * m.1 + r0..c * m.1 + r0 + len]
     }
 
-    pub(super) fn products(
-        a: (&[f64], usize, usize),
-        b: (&[f64], usize, usize),
-        rows: usize,
-        out: &mut [f64],
-        ldo: usize,
-    ) {
-        // SAFETY: `blocks` is compiled with `#[target_feature(enable = "avx2,fma")]`; its one
-        // precondition is that the running CPU has both, which the caller
-        // (`add_dot_products`) has just confirmed with `is_x86_feature_detected!`.
-        unsafe { blocks(a, b, rows, out, ldo) }
-    }
-
+    /// The tiles of [`super::add_dot_products`], row block by row block.
     #[target_feature(enable = "avx2,fma")]
-    fn blocks(
+    pub(super) fn blocks(
         a: (&[f64], usize, usize),
         b: (&[f64], usize, usize),
         rows: usize,

@@ -402,8 +402,8 @@ impl GramJob<'_> {
     fn columns(&self, missing: &[usize], out: &mut [f64]) {
         let src = self.src;
         let (n, p) = (src.n, self.slots.len());
-        // G[:, M] = Σ_blocks X̃_Rᵀ·X̃_{R,M} over blocks R of rows, each one matrix product
-        // on matrixmultiply's cache-blocked kernel (`linalg::gemm`). Only the block's rows
+        // G[:, M] = Σ_blocks X̃_Rᵀ·X̃_{R,M} over blocks R of rows, each one product
+        // `linalg::add_at_b` (dot products of columns in place). Only the block's rows
         // are gathered (O(ROWS·p) memory, not a copy of columns), still one pass over X.
         // When X̃ is stored and nothing is cached, the left factor X̃_Rᵀ is a strided view
         // of X̃ itself (element (j, i) of the block starting at row r0 sits at r0 + j·n + i).
