@@ -10,7 +10,7 @@
 //! fallback, whose `axcpy` loops over a strided column's *memory span* instead of its
 //! length, reading and writing out of bounds for views with a row stride > 1. [`gemm`]
 //! therefore only calls nalgebra's when every dimension exceeds 5, and uses a plain
-//! bounds-checked loop otherwise (`tests/degenerate.rs` and `linalg`'s unit tests exercise
+//! bounds-checked loop otherwise (`tests/it/degenerate.rs` and `linalg`'s unit tests exercise
 //! both sides).
 
 use nalgebra::{DMatrix, Dyn, Matrix, MatrixView, Storage, StorageMut};

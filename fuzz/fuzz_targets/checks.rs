@@ -1,5 +1,5 @@
 //! What the fuzz targets check, shared with the stable corpus replay in
-//! `tests/validation.rs` (which includes this file with `#[path]`), so that the committed
+//! `tests/it/validation.rs` (which includes this file with `#[path]`), so that the committed
 //! corpus runs on every `cargo test` even where cargo-fuzz cannot.
 //!
 //! Each function takes arbitrary bytes and panics only when mapfit misbehaves: a panic inside

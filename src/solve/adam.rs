@@ -26,7 +26,7 @@
 //! unpenalized optimum lies inside `|θⱼ| < 1/λⱼ` ends (almost) at that optimum, undecayed,
 //! and one whose optimum lies outside is clipped to `|θⱼ| = 1/λⱼ`. The fixed point is the
 //! data optimum constrained to the box `‖θ‖_∞ ≤ 1/λ`, not the L2-penalized MAP. Example
-//! (`tests/stochastic_adam.rs`): a Gaussian likelihood with orthonormal design, the least
+//! (`tests/it/stochastic_adam.rs`): a Gaussian likelihood with orthonormal design, the least
 //! squares solution `(3, 0.3)` and `λ = 1` in the sum scale; the MAP is `(1.5, 0.15)`,
 //! Adam + L2 converges to it, AdamW converges to `≈ (1, 0.3)`.
 

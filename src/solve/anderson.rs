@@ -11,7 +11,7 @@
 //! "regularized nonlinear acceleration" form of Anderson mixing; `δ = 10⁻¹⁴·tr(UᵀU)/K`
 //! keeps the nearly collinear differences of a linearly converging iteration solvable: a
 //! slow mode of rate `ρ` needs coefficients of order `1/(1 − ρ)`, and a larger `δ` caps them
-//! — 10⁻¹⁰ left the 12 × 43 test path of `tests/path_properties.rs` at 134 257 sweeps, 10⁻¹⁴
+//! — 10⁻¹⁰ left the 12 × 43 test path of `tests/it/path_properties.rs` at 134 257 sweeps, 10⁻¹⁴
 //! at 30 112).
 //! For an affine iteration `T(x) = Ax + b` in dimension `d ≤ K` it returns the fixed point
 //! (up to δ and rounding), whatever the contraction rate: this is what makes coordinate

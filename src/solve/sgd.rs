@@ -21,7 +21,7 @@
 //! Without momentum, coupled is `θ ← θ − γ(g_data + λθ) = (1 − γλ)θ − γ·g_data`, the decoupled
 //! step: SGD with decoupled weight decay λ is SGD on the L2-penalized loss `J_data + (λ/2)‖θ‖²`,
 //! iterate for iterate, when both see the same batches (tested to 1e-12 in
-//! `tests/stochastic_sgd.rs`; the same holds for any differentiable prior, whose decoupled
+//! `tests/it/stochastic_sgd.rs`; the same holds for any differentiable prior, whose decoupled
 //! step is `γ·s·∇pen`). With momentum they differ: the coupled decay term goes through the
 //! momentum buffer.
 //!
