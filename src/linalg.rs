@@ -133,7 +133,7 @@ fn gram_bands(bands: &mut [(usize, &mut [f64])], k: usize, a: &Strided<'_>, para
 /// columns contiguously (row stride 1) and the CPU has AVX2 and FMA, the products are dot
 /// products of columns read in place ([`crate::simd::add_dot_products`]: no packing, 1.7×
 /// matrixmultiply's speed on the benchmark machine); otherwise one [`gemm`].
-pub(crate) fn add_at_b(c: &mut [f64], ldc: usize, a: Strided<'_>, b: Strided<'_>) {
+pub(crate) fn add_at_b<'a>(c: &mut [f64], ldc: usize, a: Strided<'a>, b: Strided<'a>) {
     let (m, k) = (a.cols, b.cols);
     assert!(
         a.rows == b.rows && ldc >= m && (k == 0 || c.len() >= (k - 1) * ldc + m),
@@ -142,11 +142,15 @@ pub(crate) fn add_at_b(c: &mut [f64], ldc: usize, a: Strided<'_>, b: Strided<'_>
     if a.rows == 0 || m == 0 || k == 0 {
         return;
     }
-    if a.rs == 1
-        && b.rs == 1
-        && crate::simd::add_dot_products((a.data, a.cs, m), (b.data, b.cs, k), a.rows, c, ldc)
-    {
-        return;
+    if a.rs == 1 && b.rs == 1 {
+        let columns = |s: &Strided<'a>| -> Vec<&'a [f64]> {
+            (0..s.cols)
+                .map(|j| &s.data[j * s.cs..j * s.cs + s.rows])
+                .collect()
+        };
+        if crate::simd::add_dot_products(&columns(&a), &columns(&b), 0, a.rows, c, ldc) {
+            return;
+        }
     }
     let mut cv = nalgebra::DMatrixViewMut::from_slice_with_strides_mut(c, m, k, 1, ldc);
     gemm(
@@ -156,6 +160,35 @@ pub(crate) fn add_at_b(c: &mut [f64], ldc: usize, a: Strided<'_>, b: Strided<'_>
         &b.view(0, b.rows, 0, k),
         1.0,
     );
+}
+
+/// `C += AᵀB` over rows `r0 .. r0 + rows` for `A` and `B` given as lists of column slices
+/// (`a[i][r0 .. r0 + rows]` is column `i`'s part: columns picked from anywhere, in any
+/// order, without a copy), `C` the column-major `a.len() × b.len()` block of `c` with
+/// leading dimension `ldc ≥ a.len()`. Through [`crate::simd::add_dot_products`] where the CPU
+/// has AVX2 and FMA, else plain dot products.
+pub(crate) fn add_column_products(
+    c: &mut [f64],
+    ldc: usize,
+    a: &[&[f64]],
+    b: &[&[f64]],
+    r0: usize,
+    rows: usize,
+) {
+    let (m, k) = (a.len(), b.len());
+    assert!(
+        ldc >= m && (k == 0 || c.len() >= (k - 1) * ldc + m),
+        "internal: add_column_products dimensions"
+    );
+    if rows == 0 || m == 0 || k == 0 || crate::simd::add_dot_products(a, b, r0, rows, c, ldc) {
+        return;
+    }
+    for (j, bj) in b.iter().enumerate() {
+        let bj = &bj[r0..r0 + rows];
+        for (i, ai) in a.iter().enumerate() {
+            c[j * ldc + i] += crate::solve::coordinate::dot(&ai[r0..r0 + rows], bj);
+        }
+    }
 }
 
 /// `C = α·A·B + β·C` through nalgebra's `gemm` (which hands the strides to `matrixmultiply`)
@@ -400,6 +433,53 @@ mod tests {
             add_at_b(&mut col, 11, s, s.block(0, rows, j, 1));
             for i in 0..11 {
                 assert_eq!(col[i].to_bits(), g[j * 11 + i].to_bits(), "({i}, {j})");
+            }
+        }
+    }
+
+    /// `add_column_products` reads exactly rows `r0 .. r0 + rows` of columns picked from two
+    /// matrices in any order (repeats included), adds to `C`'s block and nothing else, and
+    /// gives the bits of `add_at_b` on the same columns stored side by side (where both run
+    /// the AVX2 kernel; the portable routes differ: dot products against matrixmultiply).
+    #[test]
+    fn add_column_products_reads_the_given_rows_of_any_columns() {
+        #[cfg(target_arch = "x86_64")]
+        let kernel = std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma");
+        #[cfg(not(target_arch = "x86_64"))]
+        let kernel = false;
+        let (x, z) = (filled(1100, 9, 0.41), filled(1100, 4, 0.77));
+        let col =
+            |m: &DMatrix<f64>, j: usize| -> Vec<f64> { m.column(j).iter().copied().collect() };
+        let picks: Vec<Vec<f64>> = [8, 2, 2, 5, 0].iter().map(|&j| col(&x, j)).collect();
+        let a: Vec<&[f64]> = picks.iter().map(|c| &c[..]).collect();
+        let zc: Vec<Vec<f64>> = [3, 1, 0, 2, 3, 1, 0].iter().map(|&j| col(&z, j)).collect();
+        let b: Vec<&[f64]> = zc.iter().map(|c| &c[..]).collect();
+        for (r0, rows) in [(0, 1100), (7, 1), (13, 530), (1099, 1), (300, 0)] {
+            let ldc = a.len() + 2;
+            let mut c = vec![-3.0; ldc * b.len()];
+            add_column_products(&mut c, ldc, &a, &b, r0, rows);
+            // The same columns' rows side by side, through add_at_b.
+            let am = DMatrix::from_fn(rows, a.len(), |r, i| a[i][r0 + r]);
+            let bm = DMatrix::from_fn(rows, b.len(), |r, j| b[j][r0 + r]);
+            let mut d = vec![-3.0; ldc * b.len()];
+            if rows > 0 {
+                add_at_b(&mut d, ldc, Strided::of(&am), Strided::of(&bm));
+            }
+            for j in 0..b.len() {
+                for i in 0..ldc {
+                    let got = c[j * ldc + i];
+                    if i < a.len() {
+                        let want = -3.0 + (r0..r0 + rows).map(|r| a[i][r] * b[j][r]).sum::<f64>();
+                        let tol = 1e-13 * (rows as f64 + 1.0) * (1.0 + want.abs());
+                        assert!((got - want).abs() <= tol, "{r0}+{rows} ({i}, {j})");
+                        if kernel {
+                            assert_eq!(got.to_bits(), d[j * ldc + i].to_bits(), "({i}, {j})");
+                        }
+                    } else {
+                        assert_eq!(got, -3.0, "wrote outside C at ({i}, {j})");
+                    }
+                }
             }
         }
     }

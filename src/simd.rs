@@ -66,8 +66,9 @@ const DOT_BLOCK_ROWS: usize = 512;
 const DOT_MR: usize = 3;
 const DOT_NR: usize = 4;
 
-/// `out[i + j·ldo] += a_iᵀb_j` for every column `a_i` of `A` and `b_j` of `B`, both `rows` long and
-/// stored contiguously (`A`'s column `i` is `a[i·lda .. i·lda + rows]`), computed with AVX2
+/// `out[i + j·ldo] += a_iᵀb_j` over rows `r0 .. r0 + rows` for every column `a_i` of `A` and
+/// `b_j` of `B`, each given as a slice (`a[i][r0 .. r0 + rows]` is read: a column may belong
+/// to any matrix, in any order — a subset of `X`'s columns needs no copy), computed with AVX2
 /// fused multiply-adds — or `false` (nothing called) when the CPU lacks AVX2 or FMA or the
 /// target is not `x86_64`, for the caller to take its portable route. `out` is a
 /// column-major `m × k` block with leading dimension `ldo ≥ m`.
@@ -79,14 +80,15 @@ const DOT_NR: usize = 4;
 /// `rows mod 4` rows added one fused multiply-add at a time; `out` receives one partial sum
 /// per block, in block order. Every pair `(i, j)` goes through exactly these operations
 /// wherever it sits (a full tile or an edge), so a product's bits depend only on its two
-/// columns: `a_iᵀa_j` and `a_jᵀa_i` agree, and the result does not depend on how a caller
-/// splits the columns between threads. Measured on a 20000 × 500 `XᵀX` (one core of the
-/// 2-core AMD EPYC benchmark machine): 16.5 GFLOP/s, against 9.6 through matrixmultiply
-/// and 16.6 for OpenBLAS's `dsyrk` (docs/benchmarks.md).
+/// columns (and the rows): `a_iᵀa_j` and `a_jᵀa_i` agree, and the result does not depend on
+/// how a caller splits the columns between calls or threads. Measured on a 20000 × 500
+/// `XᵀX` (one core of the 2-core AMD EPYC benchmark machine): 16.5 GFLOP/s, against 9.6
+/// through matrixmultiply and 16.6 for OpenBLAS's `dsyrk` (docs/benchmarks.md).
 #[allow(unsafe_code)] // the call into the kernel, proven below
 pub(crate) fn add_dot_products(
-    a: (&[f64], usize, usize),
-    b: (&[f64], usize, usize),
+    a: &[&[f64]],
+    b: &[&[f64]],
+    r0: usize,
     rows: usize,
     out: &mut [f64],
     ldo: usize,
@@ -98,11 +100,11 @@ pub(crate) fn add_dot_products(
             // SAFETY: `dot::blocks` is compiled with `#[target_feature(enable =
             // "avx2,fma")]`; its one precondition is that the running CPU has both, which
             // `is_x86_feature_detected!` has just confirmed.
-            unsafe { dot::blocks(a, b, rows, out, ldo) };
+            unsafe { dot::blocks(a, b, r0, rows, out, ldo) };
             return true;
         }
     }
-    let _ = (a, b, rows, out, ldo);
+    let _ = (a, b, r0, rows, out, ldo);
     false
 }
 
@@ -115,22 +117,23 @@ mod dot {
     };
 
     /// The column slices of one row block, each exactly `len` long.
-    fn column(m: (&[f64], usize, usize), c: usize, r0: usize, len: usize) -> &[f64] {
-        &m.0[c * m.1 + r0..c * m.1 + r0 + len]
+    fn column<'a>(m: &[&'a [f64]], c: usize, r0: usize, len: usize) -> &'a [f64] {
+        &m[c][r0..r0 + len]
     }
 
     /// The tiles of [`super::add_dot_products`], row block by row block.
     #[target_feature(enable = "avx2,fma")]
     pub(super) fn blocks(
-        a: (&[f64], usize, usize),
-        b: (&[f64], usize, usize),
+        a: &[&[f64]],
+        b: &[&[f64]],
+        first: usize,
         rows: usize,
         out: &mut [f64],
         ldo: usize,
     ) {
-        let (ma, mb) = (a.2, b.2);
-        for r0 in (0..rows).step_by(DOT_BLOCK_ROWS) {
-            let len = DOT_BLOCK_ROWS.min(rows - r0);
+        let (ma, mb) = (a.len(), b.len());
+        for r0 in (first..first + rows).step_by(DOT_BLOCK_ROWS) {
+            let len = DOT_BLOCK_ROWS.min(first + rows - r0);
             let mut j0 = 0;
             while j0 < mb {
                 let nb = DOT_NR.min(mb - j0);

@@ -48,7 +48,7 @@ use crate::convergence::{Convergence, Measure};
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::likelihood::Likelihood;
-use crate::linalg::{add_at_b, Strided};
+use crate::linalg::add_column_products;
 use crate::objective::MapProblem;
 use crate::prior::{ElasticPenalty, Prior};
 use crate::simd::wide;
@@ -387,82 +387,138 @@ macro_rules! source {
 
 /// The blocked branch of [`CdEngine::ensure_gram`]: Gram columns of `X̃` for a batch of
 /// columns, written into a `p × |batch|` column-major slice.
+///
+/// Only products not known otherwise are computed. Rows of cached columns come from the
+/// cache by symmetry (`G[i, m] = G[m, i]`), and within the batch only the lower block
+/// triangle is multiplied: the batch `M` is cut into blocks of [`GRAM_BLOCK`] columns, and
+/// block `b` is multiplied against the rows of `M`'s later blocks and of the other uncached
+/// columns, the rest of its column being copied from the earlier blocks' products. Over a
+/// path whose batches end up covering X that is about half of a full `XᵀX` (the flops of a
+/// `syrk`), where multiplying every batch against all `p` rows costs up to twice as much.
 struct GramJob<'s> {
     src: Source<'s>,
-    /// The columns whose Gram column is not cached (the rows a symmetric fill multiplies).
+    /// The columns whose Gram column is not cached (those whose rows are multiplied).
     rest: &'s [usize],
-    /// Rows of cached columns are copied from the cache by symmetry.
-    symmetric: bool,
     cached: &'s [f64],
     slots: &'s [usize],
 }
+
+/// Columns of one block of a Gram batch's triangle ([`GramJob`]): narrow enough that the
+/// products multiplied twice (a block against itself) are a few percent of a large batch,
+/// wide enough for whole 3 × 4 tiles.
+const GRAM_BLOCK: usize = 16;
+
+/// Rows per step of a Gram batch: every block of the batch is multiplied over these rows
+/// before the next, so the rows of the left factor are read from memory once per step and
+/// from the cache by the other blocks (256 rows of 500 columns: 1 MiB).
+const GRAM_ROWS: usize = 256;
 
 impl GramJob<'_> {
     /// `out[:, c] = X̃ᵀx̃_{missing[c]}`.
     fn columns(&self, missing: &[usize], out: &mut [f64]) {
         let src = self.src;
-        let (n, p) = (src.n, self.slots.len());
-        // G[:, M] = Σ_blocks X̃_Rᵀ·X̃_{R,M} over blocks R of rows, each one product
-        // `linalg::add_at_b` (dot products of columns in place). Only the block's rows
-        // are gathered (O(ROWS·p) memory, not a copy of columns), still one pass over X.
-        // When X̃ is stored and nothing is cached, the left factor X̃_Rᵀ is a strided view
-        // of X̃ itself (element (j, i) of the block starting at row r0 sits at r0 + j·n + i).
-        const ROWS: usize = 256;
-        let k = missing.len();
-        let rows = ROWS.min(n);
-        let mut block = DMatrix::<f64>::zeros(rows, k);
-        let (rest, symmetric) = (self.rest, self.symmetric);
-        if !symmetric && src.transform.is_none() {
-            let x = Strided::new(src.x, n, p, 1, n);
-            for r0 in (0..n).step_by(rows) {
-                let rb = rows.min(n - r0);
-                gather_rows(src, missing, r0, rb, &mut block);
-                let right = Strided::of(&block).block(0, rb, 0, k);
-                add_at_b(out, p, x.block(r0, rb, 0, p), right);
+        let (n, p, k) = (src.n, self.slots.len(), missing.len());
+        // The rows multiplied, in the order of the left factor: the batch first, then every
+        // other uncached column.
+        let mut in_batch = vec![false; p];
+        for &m in missing {
+            in_batch[m] = true;
+        }
+        let mut order = missing.to_vec();
+        order.extend(self.rest.iter().copied().filter(|&j| !in_batch[j]));
+        let m = order.len();
+        // Block `b` (batch columns j0 .. j0 + bj) holds the products of `order[j0..]`
+        // with its columns, an (m − j0) × bj column-major matrix at `offset`.
+        let blocks: Vec<(usize, usize, usize)> = (0..k)
+            .step_by(GRAM_BLOCK)
+            .scan(0, |offset, j0| {
+                let bj = GRAM_BLOCK.min(k - j0);
+                let b = (j0, bj, *offset);
+                *offset += (m - j0) * bj;
+                Some(b)
+            })
+            .collect();
+        let total = blocks.last().map_or(0, |&(j0, bj, o)| o + (m - j0) * bj);
+        // A large batch runs on two rayon tasks, halves of the rows summed at the end: the
+        // split depends on the size only, so the bits do not depend on the thread count.
+        let tri = if n * total >= 8_000_000 && n >= 2 * GRAM_ROWS {
+            let half = n / 2 / GRAM_ROWS * GRAM_ROWS;
+            let (mut a, b) = rayon::join(
+                || triangle(src, &order, &blocks, total, 0..half),
+                || triangle(src, &order, &blocks, total, half..n),
+            );
+            for (u, v) in a.iter_mut().zip(&b) {
+                *u += v;
             }
+            a
         } else {
-            // The left factor's rows are gathered too: the other columns (symmetric
-            // fill), or all p when X̃ is formed in place.
-            let all: Vec<usize>;
-            let left: &[usize] = if symmetric {
-                rest
-            } else {
-                all = (0..p).collect();
-                &all
-            };
-            let mut bleft = DMatrix::<f64>::zeros(rows, left.len());
-            let mut tmp = if symmetric {
-                DMatrix::<f64>::zeros(left.len(), k)
-            } else {
-                DMatrix::<f64>::zeros(0, 0)
-            };
-            for r0 in (0..n).step_by(rows) {
-                let rb = rows.min(n - r0);
-                gather_rows(src, missing, r0, rb, &mut block);
-                gather_rows(src, left, r0, rb, &mut bleft);
-                let lhs = Strided::of(&bleft).block(0, rb, 0, left.len());
-                let right = Strided::of(&block).block(0, rb, 0, k);
-                if symmetric {
-                    add_at_b(tmp.as_mut_slice(), left.len(), lhs, right);
-                } else {
-                    add_at_b(out, p, lhs, right);
+            triangle(src, &order, &blocks, total, 0..n)
+        };
+        for &(j0, bj, offset) in &blocks {
+            let ld = m - j0;
+            for t in 0..bj {
+                let col = &mut out[(j0 + t) * p..(j0 + t + 1) * p];
+                let products = &tri[offset + t * ld..offset + (t + 1) * ld];
+                for (&i, &g) in order[j0..].iter().zip(products) {
+                    col[i] = g;
                 }
             }
-            if symmetric {
-                for (c, &m) in missing.iter().enumerate() {
-                    for (a, &i) in rest.iter().enumerate() {
-                        out[c * p + i] = tmp[(a, c)];
-                    }
-                    for i in 0..p {
-                        let s = self.slots[i];
-                        if s != NO_SLOT {
-                            out[c * p + i] = self.cached[s * p + m];
-                        }
-                    }
+        }
+        for (c, &mc) in missing.iter().enumerate() {
+            // Rows of the batch's earlier blocks, from their own columns.
+            for a in 0..c / GRAM_BLOCK * GRAM_BLOCK {
+                out[c * p + missing[a]] = out[a * p + mc];
+            }
+            for i in 0..p {
+                let s = self.slots[i];
+                if s != NO_SLOT {
+                    out[c * p + i] = self.cached[s * p + mc];
                 }
             }
         }
     }
+}
+
+/// The products of [`GramJob::columns`]' block triangle over the rows `rows`: block
+/// `(j0, bj, offset)` gets `X̃_{R, order[j0..]}ᵀ·X̃_{R, order[j0..j0+bj]}` at `offset`.
+/// Columns of a stored `X̃` are read in place; a transformed one (centered, scaled, weighted
+/// on the fly) is written out [`GRAM_ROWS`] rows at a time.
+fn triangle(
+    src: Source<'_>,
+    order: &[usize],
+    blocks: &[(usize, usize, usize)],
+    total: usize,
+    rows: std::ops::Range<usize>,
+) -> Vec<f64> {
+    let (n, m) = (src.n, order.len());
+    let mut tri = vec![0.0; total];
+    let mut products = |cols: &[&[f64]], r0: usize, rb: usize| {
+        for &(j0, bj, offset) in blocks {
+            let ld = m - j0;
+            let part = &mut tri[offset..offset + ld * bj];
+            add_column_products(part, ld, &cols[j0..], &cols[j0..j0 + bj], r0, rb);
+        }
+    };
+    match src.transform {
+        None => {
+            let cols: Vec<&[f64]> = order.iter().map(|&j| &src.x[j * n..(j + 1) * n]).collect();
+            for r0 in rows.clone().step_by(GRAM_ROWS) {
+                products(&cols, r0, GRAM_ROWS.min(rows.end - r0));
+            }
+        }
+        Some(_) => {
+            let mut block = DMatrix::<f64>::zeros(GRAM_ROWS.min(rows.len()), m);
+            for r0 in rows.clone().step_by(GRAM_ROWS) {
+                let rb = GRAM_ROWS.min(rows.end - r0);
+                gather_rows(src, order, r0, rb, &mut block);
+                let ld = block.nrows();
+                let data = block.as_slice();
+                let cols: Vec<&[f64]> = (0..m).map(|c| &data[c * ld..c * ld + rb]).collect();
+                products(&cols, 0, rb);
+            }
+        }
+    }
+    tri
 }
 
 /// Writes rows `r0..r0 + rb` of the `X̃` columns `cols` into the first `rb` rows of the
@@ -662,8 +718,9 @@ fn axpy4_kernel(alpha: [f64; 4], x: [&[f64]; 4], y: &mut [f64]) {
 /// in-place constructors do not. A coordinate
 /// update is a dot product and an axpy over one contiguous column (naive updates), or an axpy
 /// over a column of the compact Gram matrix of the coordinates that have been in the working
-/// set (covariance updates). Gram columns are computed in blocks: one
-/// cache-blocked matrix product for the whole working set when it is screened.
+/// set (covariance updates). Gram columns are computed in batches when the working set is
+/// screened, each batch's products not known by symmetry as dot products of columns read in
+/// place (lower block triangles, the rows of cached columns copied).
 #[derive(Debug, Clone)]
 pub struct CdEngine<'a> {
     n: usize,
@@ -1521,32 +1578,15 @@ impl<'a> CdEngine<'a> {
             let k = missing.len();
             let start = self.gram.len();
             self.gram.resize(start + k * p, 0.0);
-            // Rows of already cached columns are known by symmetry, G[i, m] = G[m, i]: once
-            // they are a quarter of p or more, only the other rows are multiplied (their
-            // block rows gathered like the new columns'), which over a path that caches most
-            // columns saves about half of the Gram's flops.
             let rest: Vec<usize> = (0..p).filter(|&j| self.gram_slot[j] == NO_SLOT).collect();
-            let symmetric = 4 * (p - rest.len()) >= p;
             let (cached, new_part) = self.gram.split_at_mut(start);
-            let job = GramJob {
+            GramJob {
                 src,
                 rest: &rest,
-                symmetric,
                 cached,
                 slots: &self.gram_slot,
-            };
-            // A large batch is split into two halves of its columns on rayon's pool (each
-            // column's products are the same whichever half computes it, and the split does
-            // not depend on the thread count, so neither do the results).
-            let rows_used = if symmetric { rest.len() } else { p };
-            if n * rows_used * k >= 8_000_000 && k >= 16 {
-                let h = k / 2;
-                let (left, right) = new_part.split_at_mut(h * p);
-                let (ml, mr) = missing.split_at(h);
-                rayon::join(|| job.columns(ml, left), || job.columns(mr, right));
-            } else {
-                job.columns(&missing, new_part);
             }
+            .columns(&missing, new_part);
         }
         for (i, &j) in missing.iter().enumerate() {
             self.gram_slot[j] = first + i;
@@ -2427,9 +2467,10 @@ mod tests {
     use super::*;
 
     /// Batches large enough for the two-half splits on rayon's pool (a 4-column chunk with
-    /// n·p·4 ≥ 4·10⁶; a blocked batch with n·p·k ≥ 8·10⁶; a symmetric batch) give the same
-    /// bits on one thread as on two, and the Gram entries of `X̃` (with and without weights
-    /// and centering, scales).
+    /// n·p·4 ≥ 4·10⁶; blocked batches whose block triangle has n·(products) ≥ 8·10⁶, split
+    /// into halves of the rows, one with nothing cached and one with cached rows filled by
+    /// symmetry) give the same bits on one thread as on two, and the Gram entries of `X̃`
+    /// (with and without weights and centering, scales).
     #[test]
     fn large_gram_batches_are_split_without_changing_a_bit() {
         let (n, p) = (1800, 600);
@@ -2445,13 +2486,15 @@ mod tests {
             (0..p).step_by(3).collect(),
             (1..p).step_by(3).take(30).collect(),
         ];
-        assert!(n * p * batches[1].len() >= 8_000_000 && batches[1].len() >= 16);
-        // The third batch is filled by symmetry (a quarter of p cached), still split.
-        let mut first_two: Vec<usize> = batches[..2].concat();
-        first_two.sort_unstable();
-        first_two.dedup();
-        let cached = first_two.len();
-        assert!(4 * cached >= p && n * (p - cached) * batches[2].len() >= 8_000_000);
+        // Both blocked batches are split (their triangles' products, a lower bound: each
+        // column against the uncached columns after it), over several blocks of the triangle.
+        let mut cached = batches[0].len();
+        for batch in &batches[1..] {
+            let k = batch.len();
+            let uncached = p - cached;
+            assert!(k > GRAM_BLOCK && n * (k * uncached - k * k / 2) >= 8_000_000 && n >= 512);
+            cached += k;
+        }
         for weights in [None, Some(&v)] {
             let mut design = Design::new(&x, &y).unwrap();
             if let Some(w) = weights {
@@ -2723,8 +2766,8 @@ mod tests {
         }
     }
 
-    /// Gram columns computed in batches — the first from the full product, a later one with
-    /// the rows of cached columns filled in by symmetry, and batches of one to four columns
+    /// Gram columns computed in batches — the first one's block triangle with nothing cached,
+    /// a later one with the rows of cached columns filled in by symmetry, and batches of one to four columns
     /// by dot products — equal direct dot products of the working columns written out from
     /// their definition: with X̃ = X, and with an intercept, scales and weights (X̃ formed in
     /// place), some of the weights zero.
