@@ -406,12 +406,7 @@ mod tests {
     #[test]
     fn add_at_b_bits_do_not_depend_on_the_tile() {
         // The claim is the AVX2/FMA kernel's; elsewhere the product is matrixmultiply's.
-        #[cfg(target_arch = "x86_64")]
-        let kernel = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
-        #[cfg(not(target_arch = "x86_64"))]
-        let kernel = false;
-        if !kernel {
+        if !kernel_runs() {
             return;
         }
         let rows = 1001;
@@ -443,11 +438,7 @@ mod tests {
     /// the AVX2 kernel; the portable routes differ: dot products against matrixmultiply).
     #[test]
     fn add_column_products_reads_the_given_rows_of_any_columns() {
-        #[cfg(target_arch = "x86_64")]
-        let kernel = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
-        #[cfg(not(target_arch = "x86_64"))]
-        let kernel = false;
+        let kernel = kernel_runs();
         let (x, z) = (filled(1100, 9, 0.41), filled(1100, 4, 0.77));
         let col =
             |m: &DMatrix<f64>, j: usize| -> Vec<f64> { m.column(j).iter().copied().collect() };
@@ -482,6 +473,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The CPU runs `simd::add_dot_products`' AVX2/FMA kernel.
+    fn kernel_runs() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma");
+        #[cfg(not(target_arch = "x86_64"))]
+        return false;
     }
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
