@@ -490,7 +490,7 @@ fn triangle(
     total: usize,
     rows: std::ops::Range<usize>,
 ) -> Vec<f64> {
-    let (n, m) = (src.n, order.len());
+    let m = order.len();
     let mut tri = vec![0.0; total];
     let mut products = |cols: &[&[f64]], r0: usize, rb: usize| {
         for &(j0, bj, offset) in blocks {
@@ -501,7 +501,7 @@ fn triangle(
     };
     match src.transform {
         None => {
-            let cols: Vec<&[f64]> = order.iter().map(|&j| &src.x[j * n..(j + 1) * n]).collect();
+            let cols: Vec<&[f64]> = order.iter().map(|&j| src.col(j)).collect();
             for r0 in rows.clone().step_by(GRAM_ROWS) {
                 products(&cols, r0, GRAM_ROWS.min(rows.end - r0));
             }
@@ -524,10 +524,9 @@ fn triangle(
 /// Writes rows `r0..r0 + rb` of the `X̃` columns `cols` into the first `rb` rows of the
 /// columns of `block` (column `c` of `block` ← column `cols[c]`).
 fn gather_rows(src: Source<'_>, cols: &[usize], r0: usize, rb: usize, block: &mut DMatrix<f64>) {
-    let n = src.n;
     let rows = block.nrows();
     for (c, &j) in cols.iter().enumerate() {
-        let col = &src.x[j * n + r0..j * n + r0 + rb];
+        let col = &src.col(j)[r0..r0 + rb];
         let dst = &mut block.as_mut_slice()[c * rows..c * rows + rb];
         match src.transform {
             None => dst.copy_from_slice(col),
@@ -2766,10 +2765,10 @@ mod tests {
         }
     }
 
-    /// Gram columns computed in batches — the first one's block triangle with nothing cached,
-    /// a later one with the rows of cached columns filled in by symmetry, and batches of one to four columns
-    /// by dot products — equal direct dot products of the working columns written out from
-    /// their definition: with X̃ = X, and with an intercept, scales and weights (X̃ formed in
+    /// Gram columns computed in batches — the first one's block triangle with nothing
+    /// cached, a later one with the rows of cached columns filled in by symmetry, and batches
+    /// of one to four columns by dot products — equal direct dot products of the working
+    /// columns written out from their definition: with X̃ = X, and with an intercept, scales and weights (X̃ formed in
     /// place), some of the weights zero.
     #[test]
     fn gram_batches_match_dot_products() {
