@@ -320,7 +320,8 @@ impl<L: Likelihood> Path<L> {
     }
 
     /// Forces covariance (`true`) or naive (`false`) coordinate updates (default: covariance
-    /// when `n ≥ 2p` and `p ≤ 3000`).
+    /// when `n ≥ 2p` and `p ≤ 3000`; on a GLM path each proximal-Newton subproblem chooses by
+    /// the sweeps of the one before it, see [`crate::solve::ProximalNewton`]).
     pub fn covariance_updates(mut self, yes: bool) -> Self {
         self.covariance = Some(yes);
         self
@@ -1064,7 +1065,8 @@ impl PathFit {
     pub fn stopped_early(&self) -> bool {
         self.stopped_early
     }
-    /// Whether covariance updates were used.
+    /// Whether covariance updates were used (on a GLM path: by at least one proximal-Newton
+    /// subproblem, which choose step by step unless [`Path::covariance_updates`] forces them).
     pub fn uses_covariance(&self) -> bool {
         self.covariance_updates
     }

@@ -226,6 +226,7 @@ impl<L: Likelihood> Path<L> {
         let (mut sweeps, mut newton_iterations) = (0u64, 0u64);
         // One allocation for every subproblem's working-column copy along the path.
         let mut storage: Vec<f64> = Vec::new();
+        let (mut sweeps_hint, mut covariance_steps) = (None, 0u64);
         for k in 0..n_grid {
             let lambda = grid[k];
             let prior =
@@ -249,10 +250,14 @@ impl<L: Likelihood> Path<L> {
             if self.screening {
                 solver = solver.with_screening(l1_prev.clone());
             }
-            // The IRLS weights change at every Newton step, so a Gram matrix would be rebuilt
-            // each time (O(n·p·|S|)); naive updates (O(n) per coordinate) are the default.
+            // The IRLS weights change at every Newton step, so a Gram matrix is rebuilt each
+            // time (O(n·|W|²)): each subproblem chooses between that and naive updates (O(n)
+            // per coordinate) by the sweeps of the one before it, handed on from λ to λ.
+            if let Some(c) = self.covariance {
+                solver = solver.with_covariance_updates(c);
+            }
             solver = solver
-                .with_covariance_updates(self.covariance.unwrap_or(false))
+                .with_sweeps_hint(sweeps_hint)
                 .with_storage(std::mem::take(&mut storage));
             if let Some(yes) = self.low_memory {
                 solver = solver.with_x_in_place(yes);
@@ -266,6 +271,8 @@ impl<L: Likelihood> Path<L> {
                 .timer(false)
                 .run()?;
             storage = res.solver.take_storage();
+            sweeps_hint = res.solver.sweeps_hint();
+            covariance_steps += res.solver.uses_covariance();
             let iterations = res.state.get_iter();
             let conv: Convergence = res.solver.convergence(iterations);
             sweeps += res.solver.inner_sweeps();
@@ -356,7 +363,7 @@ impl<L: Likelihood> Path<L> {
             has_intercept: self.intercept,
             standardized: self.standardize,
             stopped_early,
-            covariance_updates: self.covariance.unwrap_or(false),
+            covariance_updates: covariance_steps > 0,
             sweeps,
             checks: newton_iterations,
             updates: 0,

@@ -606,53 +606,52 @@ fn dot_shifted<const K: usize>(a: &[f64], m: f64, b: [&[f64]; K]) -> [f64; K] {
 }
 
 /// Column `c` of the `p × K` column-major `out` ← `[(Σᵢ (x_ij − m_j)·b_ci)·(1/s_j)]_j` (with
-/// `shift = Some((m, 1/s))`; plain `x_jᵀb_c` without).
+/// `shift = Some((m, 1/s))`; plain `x_jᵀb_c` without), for the `p` columns `x[j]` (each of
+/// length `n`: the engine's columns of X, a subset of X's in any order).
 ///
 /// For `n·p·K ≥ 4·10⁶` the columns of `X` are split into two halves on rayon's pool (the
 /// second half's results go through a buffer); every entry is the same dot product either
 /// way, so the result does not depend on the thread count.
 fn gram_chunk<const K: usize>(
-    x: &[f64],
+    x: &[&[f64]],
     n: usize,
-    p: usize,
     shift: Option<(&[f64], &[f64])>,
     b: [&[f64]; K],
     out: &mut [f64],
 ) {
+    let p = x.len();
     if n * p * K < 4_000_000 || p < 16 {
-        gram_chunk_range(x, n, p, shift, b, out, p);
+        gram_chunk_range(x, shift, b, out, p);
         return;
     }
     let h = p / 2;
-    let (x0, x1) = x.split_at(h * n);
+    let (x0, x1) = x.split_at(h);
     let (s0, s1) = match shift {
         Some((m, inv)) => (Some((&m[..h], &inv[..h])), Some((&m[h..], &inv[h..]))),
         None => (None, None),
     };
     let mut tail = vec![0.0; K * (p - h)];
     rayon::join(
-        || gram_chunk_range(x0, n, h, s0, b, out, p),
-        || gram_chunk_range(x1, n, p - h, s1, b, &mut tail, p - h),
+        || gram_chunk_range(x0, s0, b, out, p),
+        || gram_chunk_range(x1, s1, b, &mut tail, p - h),
     );
     for c in 0..K {
         out[c * p + h..(c + 1) * p].copy_from_slice(&tail[c * (p - h)..(c + 1) * (p - h)]);
     }
 }
 
-/// [`gram_chunk`] on one thread for the `p` columns of `x`, entry `(j, c)` at `out[c·ld + j]`.
+/// [`gram_chunk`] on one thread for the columns `x[j]`, entry `(j, c)` at `out[c·ld + j]`.
 fn gram_chunk_range<const K: usize>(
-    x: &[f64],
-    n: usize,
-    p: usize,
+    x: &[&[f64]],
     shift: Option<(&[f64], &[f64])>,
     b: [&[f64]; K],
     out: &mut [f64],
     ld: usize,
 ) {
-    for (j, xj) in x.chunks_exact(n).take(p).enumerate() {
+    for (j, &xj) in x.iter().enumerate() {
         let (m, inv) = shift.map_or((0.0, 1.0), |(m, inv)| (m[j], inv[j]));
         let d = wide(
-            n,
+            xj.len(),
             #[inline(always)]
             || dot_shifted(xj, m, b),
         );
@@ -942,9 +941,9 @@ impl<'a> CdEngine<'a> {
     }
 
     /// [`CdEngine::on_columns`] reading the columns in place, the observation weights
-    /// applied as by [`CdEngine::new_in_place`] (the residual held as `√v∘r`): no copy,
-    /// memory `O(n + p)`. Naive mode only: with covariance updates the columns are copied as
-    /// by [`CdEngine::on_columns`].
+    /// applied as by [`CdEngine::new_in_place`] (naive mode: the residual held as `√v∘r`):
+    /// no copy, memory `O(n + p)` (plus the Gram columns' `O(p·|A|)` in covariance mode,
+    /// whose products transform blocks of rows as they are read).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a column index out of range.
@@ -1036,12 +1035,12 @@ impl<'a> CdEngine<'a> {
             && scales.iter().all(|&s| s == 1.0);
         // X̃ is applied in place, except for naive updates with observation weights unless
         // `weights_in_place` (the residual then held as √v∘r), and for a subset of the columns
-        // in covariance mode.
+        // unless `weights_in_place`.
         let in_place = !identity
             && if cols.is_none() {
                 covariance || unit_weights || weights_in_place
             } else {
-                weights_in_place && !covariance
+                weights_in_place
             };
         let inv_scales: Vec<f64> = scales.iter().map(|&s| 1.0 / s).collect();
         let v: Option<Vec<f64>> = (in_place && !unit_weights && !covariance)
@@ -1519,6 +1518,7 @@ impl<'a> CdEngine<'a> {
             // `bᵢ = √vᵢ·x̃ᵢₖ` (one O(n) buffer each) and each column of X is centered and
             // scaled inside the dot product: Σᵢ x̃ᵢⱼx̃ᵢₖ = Σᵢ (xᵢⱼ − x̄ⱼ)·bᵢ / sⱼ.
             let shift = src.transform.map(|(m, s, _)| (m, s));
+            let xcols: Vec<&[f64]> = (0..p).map(|j| src.col(j)).collect();
             let mut buf = if src.transform.is_some() {
                 vec![0.0; 4.min(missing.len()) * n]
             } else {
@@ -1531,7 +1531,7 @@ impl<'a> CdEngine<'a> {
                 if let Some((xbar, inv, sqrt_v)) = src.transform {
                     for (c, &k) in chunk.iter().enumerate() {
                         let (m, inv) = (xbar[k], inv[k]);
-                        let col = &src.x[k * n..(k + 1) * n];
+                        let col = src.col(k);
                         for ((b, &a), &v) in buf[c * n..(c + 1) * n].iter_mut().zip(col).zip(sqrt_v)
                         {
                             *b = v * element(a, m, inv, v);
@@ -1542,35 +1542,32 @@ impl<'a> CdEngine<'a> {
                     if src.transform.is_some() {
                         &buf[c * n..(c + 1) * n]
                     } else {
-                        &src.x[chunk[c] * n..(chunk[c] + 1) * n]
+                        src.col(chunk[c])
                     }
                 };
                 match chunk.len() {
                     4 => gram_chunk(
-                        src.x,
+                        &xcols,
                         n,
-                        p,
                         shift,
                         std::array::from_fn::<_, 4, _>(column),
                         out,
                     ),
                     3 => gram_chunk(
-                        src.x,
+                        &xcols,
                         n,
-                        p,
                         shift,
                         std::array::from_fn::<_, 3, _>(column),
                         out,
                     ),
                     2 => gram_chunk(
-                        src.x,
+                        &xcols,
                         n,
-                        p,
                         shift,
                         std::array::from_fn::<_, 2, _>(column),
                         out,
                     ),
-                    _ => gram_chunk(src.x, n, p, shift, [column(0)], out),
+                    _ => gram_chunk(&xcols, n, shift, [column(0)], out),
                 }
             }
         } else {
@@ -2952,6 +2949,45 @@ mod tests {
             }
         }
         assert!(CdEngine::on_columns(&full, &[3, 12], true, None).is_err());
+    }
+
+    /// An engine reading a subset of the columns in place (weights applied per element)
+    /// solves the same problem as one on a copy of those columns, in naive and in covariance
+    /// mode, through the Gram's small-batch route (4 columns) and its blocked route (9): the
+    /// engine's coordinate `k` is column `cols[k]` of X in every product.
+    #[test]
+    fn engine_on_columns_in_place_equals_engine_on_their_copy() {
+        let (n, p) = (150, 12);
+        let x = DMatrix::from_fn(n, p, |i, j| (((i * 13 + j * 7) % 31) as f64 - 15.0) / 5.0);
+        let y = DVector::from_fn(n, |i, _| ((i * 5) % 9) as f64 - 4.0);
+        let v = DVector::from_fn(n, |i, _| 0.2 + (i % 7) as f64 * 0.3);
+        let full = Design::new(&x, &y).unwrap().with_weights(&v).unwrap();
+        let subsets: [&[usize]; 2] = [&[9, 2, 5, 11], &[11, 0, 7, 3, 9, 1, 5, 10, 2]];
+        for cols in subsets {
+            let xs = x.select_columns(cols.iter());
+            let sub = Design::new(&xs, &y).unwrap().with_weights(&v).unwrap();
+            for covariance in [false, true] {
+                let mut a =
+                    CdEngine::on_columns_in_place(&full, Some(cols), true, Some(covariance))
+                        .unwrap();
+                let mut b = CdEngine::new(&sub, true, None, Some(covariance));
+                assert_eq!(a.uses_covariance(), covariance);
+                let pen = ElasticPenalty {
+                    l1: vec![3.0; cols.len()],
+                    l2: vec![0.5; cols.len()],
+                };
+                a.set_penalty(&pen, 1.0);
+                b.set_penalty(&pen, 1.0);
+                let (ca, _, _) = a.solve(1e-14, 1e-12, 1000);
+                let (cb, _, _) = b.solve(1e-14, 1e-12, 1000);
+                assert!(ca && cb);
+                let ((wa, ba), (wb, bb)) = (a.coefficients(), b.coefficients());
+                assert!(wa.iter().any(|&w| w != 0.0));
+                let what = format!("{} columns, covariance {covariance}", cols.len());
+                assert!((&wa - &wb).amax() <= 1e-12 * wa.amax(), "{what}: {wa} {wb}");
+                assert!((ba - bb).abs() <= 1e-12 * ba.abs().max(1.0), "{what}");
+            }
+        }
     }
 
     /// A check after a quiet sweep with `checks_from_sweeps` measures the gradient within

@@ -19,6 +19,12 @@
 //!    without a screen,
 //!    every column that can move: a zero coefficient under an infinite L1 weight, as in a
 //!    path's null model, cannot);
+//!    the updates are covariance updates (the weighted Gram matrix of the working columns,
+//!    built by the tile kernel, rows transformed block by block when read in place) when the
+//!    working set has at most 12 columns per sweep the last subproblem took, else naive
+//!    updates (each coordinate a dot product and an axpy over the `n` rows); the first
+//!    subproblem, with no sweeps to go by, follows [`CdEngine::covariance_rule`]
+//!    ([`ProximalNewton::with_covariance_updates`] forces either);
 //!    the subproblem is solved to a KKT violation `≤ scale·clamp(0.1·r^1.5, 0.5·tol, 10⁻³)`,
 //!    with `r` the current relative KKT violation (inexact early, exact at the end: a forcing
 //!    term `r^0.5` relative to `r` keeps superlinear convergence, of order 1.5; on the
@@ -114,6 +120,11 @@ pub struct ProximalNewton {
     /// The allocation of the subproblems' copy of the working columns, reused from one
     /// Newton step to the next (and along a path, [`ProximalNewton::with_storage`]).
     storage: Vec<f64>,
+    /// Sweeps of the last subproblem solved (by this solver, or handed on along a path):
+    /// the estimate by which the next one chooses its updates ([`covariance_pays`]).
+    last_sweeps: Option<u64>,
+    /// Subproblems solved with covariance updates so far.
+    covariance_steps: u64,
 }
 
 impl Default for ProximalNewton {
@@ -141,6 +152,8 @@ impl ProximalNewton {
             grad: None,
             known_scale: None,
             storage: Vec::new(),
+            last_sweeps: None,
+            covariance_steps: 0,
         }
     }
 
@@ -160,6 +173,9 @@ impl ProximalNewton {
     }
 
     /// Forces covariance (`true`) or naive (`false`) coordinate updates in the subproblems.
+    /// By default each subproblem chooses by the cost of the one before it
+    /// ([`ProximalNewton::uses_covariance`]); the first, with nothing to go by, as
+    /// [`CdEngine::covariance_rule`] does.
     pub fn with_covariance_updates(mut self, covariance: bool) -> Self {
         self.covariance = Some(covariance);
         self
@@ -207,6 +223,23 @@ impl ProximalNewton {
     pub(crate) fn with_storage(mut self, storage: Vec<f64>) -> Self {
         self.storage = storage;
         self
+    }
+
+    /// The sweeps of the last subproblem an earlier solver on the same data solved (a path
+    /// hands them from λ to λ), for the first subproblem's choice of updates.
+    pub(crate) fn with_sweeps_hint(mut self, sweeps: Option<u64>) -> Self {
+        self.last_sweeps = sweeps;
+        self
+    }
+
+    /// The sweeps of the last subproblem solved, for [`ProximalNewton::with_sweeps_hint`].
+    pub(crate) fn sweeps_hint(&self) -> Option<u64> {
+        self.last_sweeps
+    }
+
+    /// How many subproblems so far ran covariance updates (the rest ran naive updates).
+    pub fn uses_covariance(&self) -> u64 {
+        self.covariance_steps
     }
 
     /// The working-column allocation, for [`ProximalNewton::with_storage`].
@@ -271,6 +304,8 @@ struct Step {
     kkt: f64,
     step: f64,
     sweeps: u64,
+    /// Whether the subproblem ran covariance updates.
+    covariance: bool,
     progress: bool,
 }
 
@@ -318,6 +353,7 @@ fn outer_step<L: Likelihood, P: Prior>(
     screen: Option<&[f64]>,
     storage: &mut Vec<f64>,
     x_in_place: Option<bool>,
+    last_sweeps: Option<u64>,
 ) -> Result<Step> {
     let p = pb.design().p();
     let (a, z) = irls_model(pb, theta);
@@ -359,6 +395,8 @@ fn outer_step<L: Likelihood, P: Prior>(
     let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&a)?;
     let n_cols = cols.as_ref().map_or(p, Vec::len);
     let n = pb.design().n();
+    // Unless forced, by the last subproblem's sweeps.
+    let covariance = covariance.or_else(|| last_sweeps.map(|s| covariance_pays(n_cols, s)));
     let in_place =
         x_in_place.unwrap_or_else(|| !crate::solve::coordinate::weighted_copy_pays(n, n_cols));
     let mut engine = if in_place {
@@ -416,6 +454,7 @@ fn outer_step<L: Likelihood, P: Prior>(
         }
     }
     let sweeps = engine.sweeps();
+    let covariance = engine.uses_covariance();
     let (w_work_new, b_new) = engine.coefficients();
     *storage = engine.into_storage();
     let w_new = match &cols {
@@ -460,6 +499,7 @@ fn outer_step<L: Likelihood, P: Prior>(
                     kkt,
                     step: t,
                     sweeps,
+                    covariance,
                     progress: true,
                 });
             }
@@ -480,6 +520,7 @@ fn outer_step<L: Likelihood, P: Prior>(
             kkt,
             step: 1.0,
             sweeps,
+            covariance,
             progress: true,
         });
     }
@@ -490,9 +531,28 @@ fn outer_step<L: Likelihood, P: Prior>(
         kkt: kkt0,
         step: 0.0,
         sweeps,
+        covariance,
         progress: false,
     })
 }
+
+/// Covariance updates pay for a subproblem over `cols` working columns when they are at most
+/// [`GRAM_COLUMNS_PER_SWEEP`] times the sweeps it is expected to take (those of the last
+/// subproblem). Per Newton step, naive updates cost about `sweeps·|W|·n` multiply-adds
+/// through the residual, each a dot product and an axpy bound by the cache's bandwidth;
+/// covariance updates cost the weighted Gram matrix of the working columns, `|W|²·n/2`
+/// multiply-adds by the tile kernel (about 8× as many per second, on two threads for a large
+/// one), plus a weighted copy of the columns and `sweeps·|W|²` on the Gram matrix. The
+/// break-even, `|W| ≈ 16·sweeps`, is taken with a margin.
+fn covariance_pays(cols: usize, sweeps: u64) -> bool {
+    (cols as u64) <= GRAM_COLUMNS_PER_SWEEP.saturating_mul(sweeps)
+}
+
+/// See [`covariance_pays`]. Measured on the benchmark paths (100 λ, KKT 5·10⁻⁸): the Poisson
+/// L1 path (5000 × 100, ≤ 84 working columns, 7–9 sweeps per Newton step) and the logistic
+/// breast-cancer path (569 × 30) are faster with covariance updates throughout, the
+/// logistic 5000 × 200 path (up to 193 working columns, 6–12 sweeps) slower.
+const GRAM_COLUMNS_PER_SWEEP: u64 = 12;
 
 /// The coordinates a Newton step at `w` may move, given the data gradient `g` at `w` and the
 /// previous point's L1 weights: every non-zero or unpenalized coordinate, every coordinate
@@ -567,12 +627,13 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
         let f0 = state.get_cost();
         let r = self.rel_kkt.min(1.0);
         let inner_tol = self.scale * (0.1 * r * r.sqrt()).clamp(0.5 * self.tol, 1e-3);
-        let (kkt0, max_inner, cov, max_bt, in_place) = (
+        let (kkt0, max_inner, cov, max_bt, in_place, last_sweeps) = (
             self.kkt,
             self.max_inner_sweeps,
             self.covariance,
             self.max_backtracks,
             self.x_in_place,
+            self.last_sweeps,
         );
         let screen = self.screen_prev.as_deref();
         let grad = self.grad.take();
@@ -584,13 +645,27 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
                 None => pb.data_gradient(&theta),
             };
             outer_step(
-                pb, &pen, &theta, &g, f0, kkt0, inner_tol, max_inner, cov, max_bt, screen, storage,
+                pb,
+                &pen,
+                &theta,
+                &g,
+                f0,
+                kkt0,
+                inner_tol,
+                max_inner,
+                cov,
+                max_bt,
+                screen,
+                storage,
                 in_place,
+                last_sweeps,
             )
             .map_err(argmin_err)
         })?;
         self.grad = Some(step.grad.clone());
         self.inner_sweeps += step.sweeps;
+        self.last_sweeps = Some(step.sweeps);
+        self.covariance_steps += u64::from(step.covariance);
         self.kkt = step.kkt;
         self.rel_kkt = step.kkt / self.scale;
         self.converged = self.rel_kkt <= self.tol;
