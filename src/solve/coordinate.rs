@@ -1423,6 +1423,35 @@ impl<'a> CdEngine<'a> {
         self.sweep_checks = true;
     }
 
+    /// Replaces the response by `design`'s (its `y − offset`; same `X`, columns and
+    /// observation weights as the engine was built with — proximal Newton's next model on the
+    /// same IRLS weights), keeping `X̃`, its means and curvatures and the cached Gram columns:
+    /// `ȳ` (with `intercept`), `ỹ`, `X̃ᵀỹ`, `‖ỹ‖²` and the KKT scale are recomputed (one
+    /// pass over the columns). The coefficients are the caller's to set next
+    /// ([`CdEngine::set_working_coefficients`] or `…_with_fit`), which brings the residual or
+    /// the gradient up to date; the sweep and Anderson state restart.
+    pub(crate) fn set_response(&mut self, design: &Design<'_>, intercept: bool) {
+        let n = self.n;
+        let ybar = if intercept {
+            design.weighted_mean(|i| design.y()[i] - design.offset_at(i))
+        } else {
+            0.0
+        };
+        for (i, yi) in self.y.iter_mut().enumerate() {
+            *yi = self.sqrt_v[i] * (design.y()[i] - design.offset_at(i) - ybar);
+        }
+        self.ybar = ybar;
+        let mut h = vec![0.0; self.p];
+        column_products(source!(self), &self.y, 0, &mut h, &mut self.xty);
+        self.yy = dot(&self.y, &self.y);
+        let scale = self.xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+        self.grad_scale = if scale > 0.0 { scale } else { 1.0 };
+        debug_assert_eq!(self.r.len(), n);
+        self.unsettled = 0;
+        self.quiet_sweep = NO_QUIET_SWEEP;
+        self.g_fresh = false;
+    }
+
     /// Naive mode: checks use the incrementally updated residual instead of recomputing it
     /// from the coefficients (saves a pass over the active columns per check).
     pub fn incremental_residual(&mut self) {

@@ -36,7 +36,18 @@
 //!    `F(θ + tΔ) ≤ F(θ) + σ·t·D`, `D = ∇f(θ)ᵀΔ + pen(w + Δ_w) − pen(w) ≤ 0`, `σ = 10⁻⁴`.
 //!    When the predicted decrease `|D|` is below the objective's rounding level
 //!    (`10³·ε·max(|F|, 1)`, i.e. at the optimum) or no step passes, the full step is taken
-//!    if it lowers the KKT violation.
+//!    if it lowers the KKT violation;
+//! 4. when that full step passed the Armijo test, cut the KKT violation at least tenfold and
+//!    left no violation outside the working set larger than half of it, takes up to
+//!    [`DEFAULT_CHORD_STEPS`] **chord steps** ([`ProximalNewton::with_chord_steps`]): steps 2
+//!    and 3 again on the same weights `a` — the same Gram matrix or curvatures, the engine
+//!    kept — with the working response of the new point, `zᵢ = ηᵢ − offsetᵢ − vᵢ·ℓ′(ηᵢ)/aᵢ`.
+//!    That model has the exact gradient at the new point and the Hessian of the previous
+//!    one, which differs from the new Hessian by the change of the weights, small once a
+//!    step has cut the violation tenfold: the chord step contracts about as much, for the
+//!    cost of one pass over the working columns (`X̃ᵀz̃`) instead of a new subproblem's
+//!    weighted means, curvatures and Gram matrix. On the Poisson L1 benchmark path the outer
+//!    iterations fell from 162 to 103 (about one per λ) at the same sweeps (1 026 → 1 061).
 //!
 //! A working-response step `|ℓ′/ℓ″|` is capped at 10⁶ (the curvature is raised to
 //! `|ℓ′|/10⁶` for an observation fitted that badly), so that observations with an underflowing
@@ -125,6 +136,8 @@ pub struct ProximalNewton {
     last_sweeps: Option<u64>,
     /// Subproblems solved with covariance updates so far.
     covariance_steps: u64,
+    /// Chord steps allowed after each Newton step.
+    max_chords: u32,
 }
 
 impl Default for ProximalNewton {
@@ -154,6 +167,7 @@ impl ProximalNewton {
             storage: Vec::new(),
             last_sweeps: None,
             covariance_steps: 0,
+            max_chords: DEFAULT_CHORD_STEPS,
         }
     }
 
@@ -164,6 +178,13 @@ impl ProximalNewton {
     pub fn with_tolerance(mut self, tol: f64) -> Result<Self> {
         self.tol = crate::error::check_positive("proximal Newton tolerance", tol)?;
         Ok(self)
+    }
+
+    /// At most `n` chord steps after each Newton step (module docs, step 4; default
+    /// [`DEFAULT_CHORD_STEPS`]); 0 forms a new IRLS model at every step.
+    pub fn with_chord_steps(mut self, n: u32) -> Self {
+        self.max_chords = n;
+        self
     }
 
     /// Cap on the coordinate-descent sweeps of one subproblem (default 100 000).
@@ -354,6 +375,9 @@ fn outer_step<L: Likelihood, P: Prior>(
     storage: &mut Vec<f64>,
     x_in_place: Option<bool>,
     last_sweeps: Option<u64>,
+    kkt_scale: f64,
+    kkt_goal: f64,
+    max_chords: u32,
 ) -> Result<Step> {
     let p = pb.design().p();
     let (a, z) = irls_model(pb, theta);
@@ -412,119 +436,120 @@ fn outer_step<L: Likelihood, P: Prior>(
     };
     engine.without_active_gram();
     engine.set_penalty(pen_work, 1.0);
-    // The fit of the working columns at θ is η − offset − b (coordinates outside the working
-    // set are 0), so the subproblem's residual needs no pass over X.
-    let eta = pb.linear_predictor(theta);
-    let b0 = if pb.has_intercept() { theta[p] } else { 0.0 };
-    let fitted: Vec<f64> = (0..pb.design().n())
-        .map(|i| eta[i] - pb.design().offset_at(i) - b0)
-        .collect();
-    engine.set_working_coefficients_with_fit(&w_work, &fitted);
-    // The sweeps stop when the largest `h_j·Δ_j²` of a sweep is below a threshold tied to the
-    // subproblem's KKT target: a last change Δ_j moves the gradient by about `h_j·|Δ_j|`,
-    // hence a KKT violation of order `√(h_max·thresh)`. A check that still misses the target
-    // tightens it by the square of the miss (the violation scales like √thresh).
-    let floor = 1e-30 * engine.null_objective().max(f64::MIN_POSITIVE);
-    let h_max = engine.max_curvature().max(f64::MIN_POSITIVE);
-    engine.set_threshold(((0.4 * inner_tol_abs).powi(2) / h_max).max(floor));
-    // The target relative to the engine's own KKT scale, for its tightening rule.
-    let inner_tol_rel = inner_tol_abs / engine.gradient_scale();
     // The subproblem's checks read the residual kept up to date by the updates (the outer
     // KKT check recomputes everything exactly from θ).
     engine.incremental_residual();
     // Its checks reuse the last quiet sweep's products (the outer loop checks the true KKT
     // conditions exactly).
     engine.checks_from_sweeps();
-    // `max_inner_sweeps` bounds every coordinate sweep of the subproblem (working-set and
-    // active-set sweeps alike, counted by the engine), so one outer step does bounded work
-    // however ill-conditioned the weighted least-squares problem is; an unfinished subproblem
-    // still gives a descent direction for the line search below.
+    let floor = 1e-30 * engine.null_objective().max(f64::MIN_POSITIVE);
+    let h_max = engine.max_curvature().max(f64::MIN_POSITIVE);
+    let mut at = Point {
+        theta: theta.clone(),
+        grad: g.clone(),
+        cost: f0,
+        kkt: kkt0,
+    };
+    let mut inner_tol_abs = inner_tol_abs;
+    let mut w_work = w_work;
+    let mut chords = 0;
+    let mut accepted: Option<Step> = None;
     loop {
-        let left = max_inner_sweeps.saturating_sub(engine.sweeps());
-        if left == 0 {
+        // The fit of the working columns at θ is η − offset − b (coordinates outside the
+        // working set are 0), so the subproblem's residual needs no pass over X.
+        {
+            let eta = pb.linear_predictor(&at.theta);
+            let b0 = if pb.has_intercept() { at.theta[p] } else { 0.0 };
+            let fitted: Vec<f64> = (0..n)
+                .map(|i| eta[i] - pb.design().offset_at(i) - b0)
+                .collect();
+            engine.set_working_coefficients_with_fit(&w_work, &fitted);
+        }
+        // The sweeps stop when the largest `h_j·Δ_j²` of a sweep is below a threshold tied to
+        // the subproblem's KKT target: a last change Δ_j moves the gradient by about
+        // `h_j·|Δ_j|`, hence a KKT violation of order `√(h_max·thresh)`. A check that still
+        // misses the target tightens it by the square of the miss (the violation scales like
+        // √thresh).
+        engine.set_threshold(((0.4 * inner_tol_abs).powi(2) / h_max).max(floor));
+        // The target relative to the engine's own KKT scale, for its tightening rule.
+        let inner_tol_rel = inner_tol_abs / engine.gradient_scale();
+        // `max_inner_sweeps` bounds every coordinate sweep of the subproblem (working-set and
+        // active-set sweeps alike, counted by the engine), so one outer step does bounded
+        // work however ill-conditioned the weighted least-squares problem is; an unfinished
+        // subproblem still gives a descent direction for the line search below.
+        loop {
+            let left = max_inner_sweeps.saturating_sub(engine.sweeps());
+            if left == 0 {
+                break;
+            }
+            let full = engine.outer_iteration(left.min(10_000));
+            let c = engine.check();
+            if c.strong_violations == 0 && c.kkt <= inner_tol_abs {
+                break;
+            }
+            if full <= engine.threshold() {
+                engine.tighten_for(&c, f64::INFINITY, inner_tol_rel);
+            }
+        }
+        let (w_work_new, b_new) = engine.coefficients();
+        let w_new = match &cols {
+            Some(c) => {
+                let mut w = DVector::zeros(p);
+                for (k, &j) in c.iter().enumerate() {
+                    w[j] = w_work_new[k];
+                }
+                w
+            }
+            None => w_work_new,
+        };
+        let mut delta = DVector::zeros(at.theta.len());
+        for j in 0..p {
+            delta[j] = w_new[j] - at.theta[j];
+        }
+        if pb.has_intercept() {
+            delta[p] = b_new - at.theta[p];
+        }
+        let Some(found) = line_search(pb, &at, &delta, &w_new, max_backtracks) else {
+            break;
+        };
+        // A chord step: the next model on the same IRLS weights (the same Gram matrix or
+        // curvatures, a new linear term), when the full Newton step passed the line search
+        // and cut the KKT violation at least tenfold (the weights barely moved) and the
+        // violation left is on the working set.
+        let chord = found.armijo
+            && found.t == 1.0
+            && chords < max_chords
+            && found.point.kkt > kkt_goal
+            && found.point.kkt <= CHORD_CONTRACTION * at.kkt
+            && outside_violation(pen, cols.as_deref(), &found.point) <= 0.5 * found.point.kkt;
+        accepted = Some(Step {
+            theta: found.point.theta.clone(),
+            grad: found.point.grad.clone(),
+            cost: found.point.cost,
+            kkt: found.point.kkt,
+            step: found.t,
+            sweeps: engine.sweeps(),
+            covariance: engine.uses_covariance(),
+            progress: true,
+        });
+        if !chord {
             break;
         }
-        let full = engine.outer_iteration(left.min(10_000));
-        let c = engine.check();
-        if c.strong_violations == 0 && c.kkt <= inner_tol_abs {
-            break;
-        }
-        if full <= engine.threshold() {
-            engine.tighten_for(&c, f64::INFINITY, inner_tol_rel);
-        }
+        chords += 1;
+        at = found.point;
+        w_work = match &cols {
+            Some(c) => c.iter().map(|&j| at.theta[j]).collect(),
+            None => at.theta.as_slice()[..p].to_vec(),
+        };
+        inner_tol_abs = inner_tolerance(kkt_scale, kkt_goal / kkt_scale, at.kkt / kkt_scale);
+        let z = irls_response(pb, &at.theta, &a);
+        let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&a)?;
+        engine.set_response(&design, pb.has_intercept());
     }
     let sweeps = engine.sweeps();
     let covariance = engine.uses_covariance();
-    let (w_work_new, b_new) = engine.coefficients();
     *storage = engine.into_storage();
-    let w_new = match &cols {
-        Some(c) => {
-            let mut w = DVector::zeros(p);
-            for (k, &j) in c.iter().enumerate() {
-                w[j] = w_work_new[k];
-            }
-            w
-        }
-        None => w_work_new,
-    };
-    let mut delta = DVector::zeros(theta.len());
-    for j in 0..p {
-        delta[j] = w_new[j] - theta[j];
-    }
-    if pb.has_intercept() {
-        delta[p] = b_new - theta[p];
-    }
-    // Backtracking on the true objective.
-    let (w0, _) = pb.split(theta);
-    let pen0 = pb.prior().penalty(w0);
-    let pen1 = pb.prior().penalty(w_new.as_slice());
-    let decrease = g.dot(&delta) + pen1 - pen0;
-    // Below this predicted decrease the objective cannot resolve the step (rounding).
-    let noise = 1e3 * f64::EPSILON * f0.abs().max(1.0);
-    let mut t = 1.0;
-    if decrease < -noise {
-        for _ in 0..max_backtracks {
-            let cand = theta + &delta * t;
-            // The full step nearly always passes: its gradient is computed first, in the
-            // same pass over X as its η (`data_gradient`), which the objective then reuses.
-            let eager = (t == 1.0).then(|| pb.data_gradient(&cand));
-            let f = pb.objective(&cand);
-            if f.is_finite() && f <= f0 + SUFFICIENT_DECREASE * t * decrease {
-                let grad = eager.unwrap_or_else(|| pb.data_gradient(&cand));
-                let kkt = pb.kkt_violation_with(&cand, &grad);
-                return Ok(Step {
-                    theta: cand,
-                    grad,
-                    cost: f,
-                    kkt,
-                    step: t,
-                    sweeps,
-                    covariance,
-                    progress: true,
-                });
-            }
-            t *= 0.5;
-        }
-    }
-    // A decrease below rounding (at the optimum), or no Armijo step: take the full step if it
-    // is closer to optimal by the KKT conditions.
-    let cand = theta + &delta;
-    let grad = pb.data_gradient(&cand);
-    let f = pb.objective(&cand);
-    let kkt = pb.kkt_violation_with(&cand, &grad);
-    if f.is_finite() && kkt < kkt0 {
-        return Ok(Step {
-            theta: cand,
-            grad,
-            cost: f,
-            kkt,
-            step: 1.0,
-            sweeps,
-            covariance,
-            progress: true,
-        });
-    }
-    Ok(Step {
+    Ok(accepted.unwrap_or(Step {
         theta: theta.clone(),
         grad: g.clone(),
         cost: f0,
@@ -533,8 +558,138 @@ fn outer_step<L: Likelihood, P: Prior>(
         sweeps,
         covariance,
         progress: false,
+    }))
+}
+
+/// The current point of a Newton step: θ, the data gradient there, the cost and the KKT
+/// violation.
+struct Point {
+    theta: DVector<f64>,
+    grad: DVector<f64>,
+    cost: f64,
+    kkt: f64,
+}
+
+/// A point accepted by [`line_search`]: by the Armijo condition at step `t`, or (`armijo`
+/// false) the full step taken for a lower KKT violation.
+struct Found {
+    point: Point,
+    t: f64,
+    armijo: bool,
+}
+
+/// Backtracking from `at` along `delta` (`w_new` the coefficients of the full step) on the
+/// true objective (module docs, step 3); `None` when no step is taken.
+fn line_search<L: Likelihood, P: Prior>(
+    pb: &MapProblem<'_, L, P>,
+    at: &Point,
+    delta: &DVector<f64>,
+    w_new: &DVector<f64>,
+    max_backtracks: u32,
+) -> Option<Found> {
+    let theta = &at.theta;
+    let (w0, _) = pb.split(theta);
+    let pen0 = pb.prior().penalty(w0);
+    let pen1 = pb.prior().penalty(w_new.as_slice());
+    let decrease = at.grad.dot(delta) + pen1 - pen0;
+    // Below this predicted decrease the objective cannot resolve the step (rounding).
+    let noise = 1e3 * f64::EPSILON * at.cost.abs().max(1.0);
+    let mut t = 1.0;
+    if decrease < -noise {
+        for _ in 0..max_backtracks {
+            let cand = theta + delta * t;
+            // The full step nearly always passes: its gradient is computed first, in the
+            // same pass over X as its η (`data_gradient`), which the objective then reuses.
+            let eager = (t == 1.0).then(|| pb.data_gradient(&cand));
+            let f = pb.objective(&cand);
+            if f.is_finite() && f <= at.cost + SUFFICIENT_DECREASE * t * decrease {
+                let grad = eager.unwrap_or_else(|| pb.data_gradient(&cand));
+                let kkt = pb.kkt_violation_with(&cand, &grad);
+                return Some(Found {
+                    point: Point {
+                        theta: cand,
+                        grad,
+                        cost: f,
+                        kkt,
+                    },
+                    t,
+                    armijo: true,
+                });
+            }
+            t *= 0.5;
+        }
+    }
+    // A decrease below rounding (at the optimum), or no Armijo step: take the full step if it
+    // is closer to optimal by the KKT conditions.
+    let cand = theta + delta;
+    let grad = pb.data_gradient(&cand);
+    let f = pb.objective(&cand);
+    let kkt = pb.kkt_violation_with(&cand, &grad);
+    (f.is_finite() && kkt < at.kkt).then_some(Found {
+        point: Point {
+            theta: cand,
+            grad,
+            cost: f,
+            kkt,
+        },
+        t: 1.0,
+        armijo: false,
     })
 }
+
+/// The largest KKT violation at `at` of a penalized coefficient outside the working columns
+/// `cols` (all columns: none), `max(|g_j| − l1_j, 0)` at `w_j = 0` — a chord step on the same
+/// working set cannot remove it.
+fn outside_violation(pen: &ElasticPenalty, cols: Option<&[usize]>, at: &Point) -> f64 {
+    let Some(cols) = cols else {
+        return 0.0;
+    };
+    let p = pen.l1.len();
+    let mut inside = vec![false; p];
+    for &j in cols {
+        inside[j] = true;
+    }
+    (0..p)
+        .filter(|&j| !inside[j] && at.theta[j] == 0.0)
+        .map(|j| (at.grad[j].abs() - pen.l1[j]).max(0.0))
+        .fold(0.0, f64::max)
+}
+
+/// The working response of the IRLS model at θ on the curvatures `a` of an earlier model
+/// (a chord step): `zᵢ = ηᵢ − offsetᵢ − vᵢ·ℓ′(ηᵢ)/aᵢ` where `aᵢ > 0`, `ηᵢ − offsetᵢ`
+/// elsewhere — with `a` from θ itself, [`irls_model`]'s `z`.
+fn irls_response<L: Likelihood, P: Prior>(
+    pb: &MapProblem<'_, L, P>,
+    theta: &DVector<f64>,
+    a: &DVector<f64>,
+) -> DVector<f64> {
+    let d = pb.design();
+    let lik = pb.likelihood();
+    let y = d.y();
+    let eta = pb.linear_predictor(theta);
+    DVector::from_fn(d.n(), |i, _| {
+        let base = eta[i] - d.offset_at(i);
+        let v = d.weight(i);
+        let g1 = lik.nll_derivative(y[i], eta[i]);
+        if v > 0.0 && a[i] > 0.0 && g1.is_finite() {
+            base - v * g1 / a[i]
+        } else {
+            base
+        }
+    })
+}
+
+/// The subproblem's absolute KKT target at a relative KKT violation `r` (module docs):
+/// `scale·clamp(0.1·r^1.5, 0.5·tol, 10⁻³)`.
+fn inner_tolerance(scale: f64, tol: f64, r: f64) -> f64 {
+    let r = r.min(1.0);
+    scale * (0.1 * r * r.sqrt()).clamp(0.5 * tol, 1e-3)
+}
+
+/// Default of [`ProximalNewton::with_chord_steps`].
+pub const DEFAULT_CHORD_STEPS: u32 = 2;
+/// A chord step follows a step that cut the KKT violation by at least this factor.
+const CHORD_CONTRACTION: f64 = 0.1;
 
 /// Covariance updates pay for a subproblem over `cols` working columns when they are at most
 /// [`GRAM_COLUMNS_PER_SWEEP`] times the sweeps it is expected to take (those of the last
@@ -625,8 +780,9 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
             .cloned()
             .ok_or_else(|| argmin_err(Error::Solver("proximal Newton: no parameter".into())))?;
         let f0 = state.get_cost();
-        let r = self.rel_kkt.min(1.0);
-        let inner_tol = self.scale * (0.1 * r * r.sqrt()).clamp(0.5 * self.tol, 1e-3);
+        let inner_tol = inner_tolerance(self.scale, self.tol, self.rel_kkt);
+        let (kkt_scale, kkt_goal, max_chords) =
+            (self.scale, self.tol * self.scale, self.max_chords);
         let (kkt0, max_inner, cov, max_bt, in_place, last_sweeps) = (
             self.kkt,
             self.max_inner_sweeps,
@@ -659,6 +815,9 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
                 storage,
                 in_place,
                 last_sweeps,
+                kkt_scale,
+                kkt_goal,
+                max_chords,
             )
             .map_err(argmin_err)
         })?;
