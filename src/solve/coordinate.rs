@@ -1431,7 +1431,6 @@ impl<'a> CdEngine<'a> {
     /// ([`CdEngine::set_working_coefficients`] or `…_with_fit`), which brings the residual or
     /// the gradient up to date; the sweep and Anderson state restart.
     pub(crate) fn set_response(&mut self, design: &Design<'_>, intercept: bool) {
-        let n = self.n;
         let ybar = if intercept {
             design.weighted_mean(|i| design.y()[i] - design.offset_at(i))
         } else {
@@ -1446,7 +1445,6 @@ impl<'a> CdEngine<'a> {
         self.yy = dot(&self.y, &self.y);
         let scale = self.xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
         self.grad_scale = if scale > 0.0 { scale } else { 1.0 };
-        debug_assert_eq!(self.r.len(), n);
         self.unsettled = 0;
         self.quiet_sweep = NO_QUIET_SWEEP;
         self.g_fresh = false;
@@ -2938,16 +2936,42 @@ mod tests {
         }
     }
 
+    /// 150 × 12 design, response and observation weights for the column-subset tests.
+    fn weighted_columns_data() -> (DMatrix<f64>, DVector<f64>, DVector<f64>) {
+        let (n, p) = (150, 12);
+        let x = DMatrix::from_fn(n, p, |i, j| (((i * 13 + j * 7) % 31) as f64 - 15.0) / 5.0);
+        let y = DVector::from_fn(n, |i, _| ((i * 5) % 9) as f64 - 4.0);
+        let v = DVector::from_fn(n, |i, _| 0.2 + (i % 7) as f64 * 0.3);
+        (x, y, v)
+    }
+
+    /// Solves both engines (`k` coordinates each) under L1 weight 3 and L2 weight 0.5 and
+    /// returns their coefficients and intercepts.
+    #[allow(clippy::type_complexity)]
+    fn solve_both(
+        a: &mut CdEngine<'_>,
+        b: &mut CdEngine<'_>,
+        k: usize,
+    ) -> ((DVector<f64>, f64), (DVector<f64>, f64)) {
+        let pen = ElasticPenalty {
+            l1: vec![3.0; k],
+            l2: vec![0.5; k],
+        };
+        a.set_penalty(&pen, 1.0);
+        b.set_penalty(&pen, 1.0);
+        let (ca, _, _) = a.solve(1e-14, 1e-12, 1000);
+        let (cb, _, _) = b.solve(1e-14, 1e-12, 1000);
+        assert!(ca && cb);
+        (a.coefficients(), b.coefficients())
+    }
+
     /// An engine on a subset of the columns equals, bit for bit, an engine on a copy of those
     /// columns (same h, X̃ᵀỹ, means and, in naive mode where both store a weighted copy,
     /// solution; in covariance mode the engine on the copy reads it in place and the
     /// solutions agree to rounding), and rejects an index out of range.
     #[test]
     fn engine_on_columns_equals_engine_on_their_copy() {
-        let (n, p) = (150, 12);
-        let x = DMatrix::from_fn(n, p, |i, j| (((i * 13 + j * 7) % 31) as f64 - 15.0) / 5.0);
-        let y = DVector::from_fn(n, |i, _| ((i * 5) % 9) as f64 - 4.0);
-        let v = DVector::from_fn(n, |i, _| 0.2 + (i % 7) as f64 * 0.3);
+        let (x, y, v) = weighted_columns_data();
         let cols = [9, 2, 5, 11];
         let xs = x.select_columns(cols.iter());
         let full = Design::new(&x, &y).unwrap().with_weights(&v).unwrap();
@@ -2958,16 +2982,7 @@ mod tests {
             assert_eq!(a.h, b.h);
             assert_eq!(a.xty, b.xty);
             assert_eq!(a.xbar, b.xbar);
-            let pen = ElasticPenalty {
-                l1: vec![3.0; 4],
-                l2: vec![0.5; 4],
-            };
-            a.set_penalty(&pen, 1.0);
-            b.set_penalty(&pen, 1.0);
-            let (ca, _, _) = a.solve(1e-14, 1e-12, 1000);
-            let (cb, _, _) = b.solve(1e-14, 1e-12, 1000);
-            assert!(ca && cb);
-            let ((wa, ba), (wb, bb)) = (a.coefficients(), b.coefficients());
+            let ((wa, ba), (wb, bb)) = solve_both(&mut a, &mut b, 4);
             if covariance {
                 // The copy's Gram entries are products of stored elements, the in-place
                 // engine's are formed from X as read: the same to rounding.
@@ -2986,10 +3001,7 @@ mod tests {
     /// engine's coordinate `k` is column `cols[k]` of X in every product.
     #[test]
     fn engine_on_columns_in_place_equals_engine_on_their_copy() {
-        let (n, p) = (150, 12);
-        let x = DMatrix::from_fn(n, p, |i, j| (((i * 13 + j * 7) % 31) as f64 - 15.0) / 5.0);
-        let y = DVector::from_fn(n, |i, _| ((i * 5) % 9) as f64 - 4.0);
-        let v = DVector::from_fn(n, |i, _| 0.2 + (i % 7) as f64 * 0.3);
+        let (x, y, v) = weighted_columns_data();
         let full = Design::new(&x, &y).unwrap().with_weights(&v).unwrap();
         let subsets: [&[usize]; 2] = [&[9, 2, 5, 11], &[11, 0, 7, 3, 9, 1, 5, 10, 2]];
         for cols in subsets {
@@ -3001,16 +3013,7 @@ mod tests {
                         .unwrap();
                 let mut b = CdEngine::new(&sub, true, None, Some(covariance));
                 assert_eq!(a.uses_covariance(), covariance);
-                let pen = ElasticPenalty {
-                    l1: vec![3.0; cols.len()],
-                    l2: vec![0.5; cols.len()],
-                };
-                a.set_penalty(&pen, 1.0);
-                b.set_penalty(&pen, 1.0);
-                let (ca, _, _) = a.solve(1e-14, 1e-12, 1000);
-                let (cb, _, _) = b.solve(1e-14, 1e-12, 1000);
-                assert!(ca && cb);
-                let ((wa, ba), (wb, bb)) = (a.coefficients(), b.coefficients());
+                let ((wa, ba), (wb, bb)) = solve_both(&mut a, &mut b, cols.len());
                 assert!(wa.iter().any(|&w| w != 0.0));
                 let what = format!("{} columns, covariance {covariance}", cols.len());
                 assert!((&wa - &wb).amax() <= 1e-12 * wa.amax(), "{what}: {wa} {wb}");

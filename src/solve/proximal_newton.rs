@@ -21,7 +21,8 @@
 //!    path's null model, cannot);
 //!    the updates are covariance updates (the weighted Gram matrix of the working columns,
 //!    built by the tile kernel, rows transformed block by block when read in place) when the
-//!    working set has at most 12 columns per sweep the last subproblem took, else naive
+//!    working set has at most 12 columns per sweep the last Newton step took (its
+//!    subproblem and chord steps, step 4, all on one Gram matrix), else naive
 //!    updates (each coordinate a dot product and an axpy over the `n` rows); the first
 //!    subproblem, with no sweeps to go by, follows [`CdEngine::covariance_rule`]
 //!    ([`ProximalNewton::with_covariance_updates`] forces either);
@@ -131,7 +132,7 @@ pub struct ProximalNewton {
     /// The allocation of the subproblems' copy of the working columns, reused from one
     /// Newton step to the next (and along a path, [`ProximalNewton::with_storage`]).
     storage: Vec<f64>,
-    /// Sweeps of the last subproblem solved (by this solver, or handed on along a path):
+    /// Sweeps of the last Newton step (by this solver, or handed on along a path):
     /// the estimate by which the next one chooses its updates ([`covariance_pays`]).
     last_sweeps: Option<u64>,
     /// Subproblems solved with covariance updates so far.
@@ -246,14 +247,15 @@ impl ProximalNewton {
         self
     }
 
-    /// The sweeps of the last subproblem an earlier solver on the same data solved (a path
-    /// hands them from λ to λ), for the first subproblem's choice of updates.
+    /// The sweeps of the last Newton step (subproblem and chord steps) an earlier solver on
+    /// the same data took (a path hands them from λ to λ), for the first subproblem's choice
+    /// of updates.
     pub(crate) fn with_sweeps_hint(mut self, sweeps: Option<u64>) -> Self {
         self.last_sweeps = sweeps;
         self
     }
 
-    /// The sweeps of the last subproblem solved, for [`ProximalNewton::with_sweeps_hint`].
+    /// The sweeps of the last Newton step, for [`ProximalNewton::with_sweeps_hint`].
     pub(crate) fn sweeps_hint(&self) -> Option<u64> {
         self.last_sweeps
     }
@@ -692,8 +694,8 @@ pub const DEFAULT_CHORD_STEPS: u32 = 2;
 const CHORD_CONTRACTION: f64 = 0.1;
 
 /// Covariance updates pay for a subproblem over `cols` working columns when they are at most
-/// [`GRAM_COLUMNS_PER_SWEEP`] times the sweeps it is expected to take (those of the last
-/// subproblem). Per Newton step, naive updates cost about `sweeps·|W|·n` multiply-adds
+/// [`GRAM_COLUMNS_PER_SWEEP`] times the sweeps expected on its Gram matrix (those of the
+/// last Newton step, its chord steps included). Per Newton step, naive updates cost about `sweeps·|W|·n` multiply-adds
 /// through the residual, each a dot product and an axpy bound by the cache's bandwidth;
 /// covariance updates cost the weighted Gram matrix of the working columns, `|W|²·n/2`
 /// multiply-adds by the tile kernel (about 8× as many per second, on two threads for a large
