@@ -521,6 +521,32 @@ fn triangle(
     tri
 }
 
+/// The engine's response `ỹᵢ = √vᵢ·(yᵢ − offsetᵢ − ȳ)` into `y`, with `ȳ` the weighted mean
+/// of `y − offset` (returned; `weighted_mean` gives a constant response exactly, so a
+/// rounded `Σvᵢyᵢ/Σvᵢ` leaves no residual of noise for the slopes to fit) with an intercept,
+/// 0 without.
+fn centered_response(design: &Design<'_>, sqrt_v: &[f64], intercept: bool, y: &mut [f64]) -> f64 {
+    let ybar = if intercept {
+        design.weighted_mean(|i| design.y()[i] - design.offset_at(i))
+    } else {
+        0.0
+    };
+    for (i, yi) in y.iter_mut().enumerate() {
+        *yi = sqrt_v[i] * (design.y()[i] - design.offset_at(i) - ybar);
+    }
+    ybar
+}
+
+/// `max_j |x̃_jᵀỹ|`, the KKT scale (1 when it is 0).
+fn gradient_scale_of(xty: &[f64]) -> f64 {
+    let s = xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+    if s > 0.0 {
+        s
+    } else {
+        1.0
+    }
+}
+
 /// Writes rows `r0..r0 + rb` of the `X̃` columns `cols` into the first `rb` rows of the
 /// columns of `block` (column `c` of `block` ← column `cols[c]`).
 fn gather_rows(src: Source<'_>, cols: &[usize], r0: usize, rb: usize, block: &mut DMatrix<f64>) {
@@ -1009,20 +1035,12 @@ impl<'a> CdEngine<'a> {
         } else {
             vec![0.0; p]
         };
-        // `weighted_mean` returns a constant response exactly (a rounded Σvᵢyᵢ/Σvᵢ would leave
-        // a residual of rounding noise for the slopes to fit).
-        let ybar = if intercept {
-            design.weighted_mean(|i| design.y()[i] - design.offset_at(i))
-        } else {
-            0.0
-        };
         let scales: Vec<f64> = match scales {
             Some(s) => s.iter().map(|&a| if a > 0.0 { a } else { 1.0 }).collect(),
             None => vec![1.0; p],
         };
-        let y: Vec<f64> = (0..n)
-            .map(|i| sqrt_v[i] * (design.y()[i] - design.offset_at(i) - ybar))
-            .collect();
+        let mut y = vec![0.0; n];
+        let ybar = centered_response(design, &sqrt_v, intercept, &mut y);
         let xd = design.x().as_slice();
         let (mut h, mut xty) = (Vec::with_capacity(p), Vec::with_capacity(p));
         let n_positive = sqrt_v.iter().filter(|&&v| v > 0.0).count();
@@ -1104,7 +1122,7 @@ impl<'a> CdEngine<'a> {
             }
         };
         let yy = dot(&y, &y);
-        let grad_scale = xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+        let grad_scale = gradient_scale_of(&xty);
         let strong_list: Vec<usize> = (0..p).filter(|&j| h[j] > 0.0).collect();
         CdEngine {
             n,
@@ -1131,7 +1149,7 @@ impl<'a> CdEngine<'a> {
             h,
             xty,
             yy,
-            grad_scale: if grad_scale > 0.0 { grad_scale } else { 1.0 },
+            grad_scale,
             l1: vec![0.0; p],
             l2: vec![0.0; p],
             w: vec![0.0; p],
@@ -1431,20 +1449,11 @@ impl<'a> CdEngine<'a> {
     /// ([`CdEngine::set_working_coefficients`] or `…_with_fit`), which brings the residual or
     /// the gradient up to date; the sweep and Anderson state restart.
     pub(crate) fn set_response(&mut self, design: &Design<'_>, intercept: bool) {
-        let ybar = if intercept {
-            design.weighted_mean(|i| design.y()[i] - design.offset_at(i))
-        } else {
-            0.0
-        };
-        for (i, yi) in self.y.iter_mut().enumerate() {
-            *yi = self.sqrt_v[i] * (design.y()[i] - design.offset_at(i) - ybar);
-        }
-        self.ybar = ybar;
+        self.ybar = centered_response(design, &self.sqrt_v, intercept, &mut self.y);
         let mut h = vec![0.0; self.p];
         column_products(source!(self), &self.y, 0, &mut h, &mut self.xty);
         self.yy = dot(&self.y, &self.y);
-        let scale = self.xty.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-        self.grad_scale = if scale > 0.0 { scale } else { 1.0 };
+        self.grad_scale = gradient_scale_of(&self.xty);
         self.unsettled = 0;
         self.quiet_sweep = NO_QUIET_SWEEP;
         self.g_fresh = false;

@@ -318,13 +318,18 @@ pub(crate) fn kkt_scale<L: Likelihood, P: Prior>(pb: &MapProblem<'_, L, P>) -> f
     }
 }
 
-/// Outcome of one outer iteration.
-struct Step {
+/// A point of the iteration: θ, the data gradient there, the cost and the KKT violation.
+struct Point {
     theta: DVector<f64>,
-    /// Data gradient at `theta`.
     grad: DVector<f64>,
     cost: f64,
     kkt: f64,
+}
+
+/// Outcome of one outer iteration.
+struct Step {
+    /// Where the iteration ends (where it started when it made no progress).
+    point: Point,
     step: f64,
     sweeps: u64,
     /// Whether the subproblem ran covariance updates.
@@ -365,11 +370,7 @@ fn irls_model<L: Likelihood, P: Prior>(
 fn outer_step<L: Likelihood, P: Prior>(
     pb: &MapProblem<'_, L, P>,
     pen: &ElasticPenalty,
-    theta: &DVector<f64>,
-    g: &DVector<f64>,
-    f0: f64,
-    kkt0: f64,
-    inner_tol_abs: f64,
+    start: Point,
     max_inner_sweeps: u64,
     covariance: Option<bool>,
     max_backtracks: u32,
@@ -378,10 +379,12 @@ fn outer_step<L: Likelihood, P: Prior>(
     x_in_place: Option<bool>,
     last_sweeps: Option<u64>,
     kkt_scale: f64,
-    kkt_goal: f64,
+    tol: f64,
     max_chords: u32,
 ) -> Result<Step> {
     let p = pb.design().p();
+    let mut at = start;
+    let (theta, g) = (&at.theta, &at.grad);
     let (a, z) = irls_model(pb, theta);
     if a.iter().all(|&v| v == 0.0) {
         return Err(Error::Solver(
@@ -446,17 +449,13 @@ fn outer_step<L: Likelihood, P: Prior>(
     engine.checks_from_sweeps();
     let floor = 1e-30 * engine.null_objective().max(f64::MIN_POSITIVE);
     let h_max = engine.max_curvature().max(f64::MIN_POSITIVE);
-    let mut at = Point {
-        theta: theta.clone(),
-        grad: g.clone(),
-        cost: f0,
-        kkt: kkt0,
-    };
-    let mut inner_tol_abs = inner_tol_abs;
+    let kkt_goal = tol * kkt_scale;
     let mut w_work = w_work;
+    // Chord steps taken, and the step length that reached `at` (none yet).
     let mut chords = 0;
-    let mut accepted: Option<Step> = None;
+    let mut reached: Option<f64> = None;
     loop {
+        let inner_tol_abs = inner_tolerance(kkt_scale, tol, at.kkt / kkt_scale);
         // The fit of the working columns at θ is η − offset − b (coordinates outside the
         // working set are 0), so the subproblem's residual needs no pass over X.
         {
@@ -512,6 +511,7 @@ fn outer_step<L: Likelihood, P: Prior>(
             delta[p] = b_new - at.theta[p];
         }
         let Some(found) = line_search(pb, &at, &delta, &w_new, max_backtracks) else {
+            // No step from here: the iteration ends where the last chord step (if any) got.
             break;
         };
         // A chord step: the next model on the same IRLS weights (the same Gram matrix or
@@ -524,26 +524,16 @@ fn outer_step<L: Likelihood, P: Prior>(
             && found.point.kkt > kkt_goal
             && found.point.kkt <= CHORD_CONTRACTION * at.kkt
             && outside_violation(pen, cols.as_deref(), &found.point) <= 0.5 * found.point.kkt;
-        accepted = Some(Step {
-            theta: found.point.theta.clone(),
-            grad: found.point.grad.clone(),
-            cost: found.point.cost,
-            kkt: found.point.kkt,
-            step: found.t,
-            sweeps: engine.sweeps(),
-            covariance: engine.uses_covariance(),
-            progress: true,
-        });
+        at = found.point;
+        reached = Some(found.t);
         if !chord {
             break;
         }
         chords += 1;
-        at = found.point;
         w_work = match &cols {
             Some(c) => c.iter().map(|&j| at.theta[j]).collect(),
             None => at.theta.as_slice()[..p].to_vec(),
         };
-        inner_tol_abs = inner_tolerance(kkt_scale, kkt_goal / kkt_scale, at.kkt / kkt_scale);
         let z = irls_response(pb, &at.theta, &a);
         let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&a)?;
         engine.set_response(&design, pb.has_intercept());
@@ -551,25 +541,13 @@ fn outer_step<L: Likelihood, P: Prior>(
     let sweeps = engine.sweeps();
     let covariance = engine.uses_covariance();
     *storage = engine.into_storage();
-    Ok(accepted.unwrap_or(Step {
-        theta: theta.clone(),
-        grad: g.clone(),
-        cost: f0,
-        kkt: kkt0,
-        step: 0.0,
+    Ok(Step {
+        point: at,
+        step: reached.unwrap_or(0.0),
         sweeps,
         covariance,
-        progress: false,
-    }))
-}
-
-/// The current point of a Newton step: θ, the data gradient there, the cost and the KKT
-/// violation.
-struct Point {
-    theta: DVector<f64>,
-    grad: DVector<f64>,
-    cost: f64,
-    kkt: f64,
+        progress: reached.is_some(),
+    })
 }
 
 /// A point accepted by [`line_search`]: by the Armijo condition at step `t`, or (`armijo`
@@ -695,8 +673,9 @@ const CHORD_CONTRACTION: f64 = 0.1;
 
 /// Covariance updates pay for a subproblem over `cols` working columns when they are at most
 /// [`GRAM_COLUMNS_PER_SWEEP`] times the sweeps expected on its Gram matrix (those of the
-/// last Newton step, its chord steps included). Per Newton step, naive updates cost about `sweeps·|W|·n` multiply-adds
-/// through the residual, each a dot product and an axpy bound by the cache's bandwidth;
+/// last Newton step, its chord steps included). Per Newton step, naive updates cost about
+/// `sweeps·|W|·n` multiply-adds through the residual, each a dot product and an axpy bound
+/// by the cache's bandwidth;
 /// covariance updates cost the weighted Gram matrix of the working columns, `|W|²·n/2`
 /// multiply-adds by the tile kernel (about 8× as many per second, on two threads for a large
 /// one), plus a weighted copy of the columns and `sweeps·|W|²` on the Gram matrix. The
@@ -782,9 +761,7 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
             .cloned()
             .ok_or_else(|| argmin_err(Error::Solver("proximal Newton: no parameter".into())))?;
         let f0 = state.get_cost();
-        let inner_tol = inner_tolerance(self.scale, self.tol, self.rel_kkt);
-        let (kkt_scale, kkt_goal, max_chords) =
-            (self.scale, self.tol * self.scale, self.max_chords);
+        let (kkt_scale, tol, max_chords) = (self.scale, self.tol, self.max_chords);
         let (kkt0, max_inner, cov, max_bt, in_place, last_sweeps) = (
             self.kkt,
             self.max_inner_sweeps,
@@ -805,11 +782,12 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
             outer_step(
                 pb,
                 &pen,
-                &theta,
-                &g,
-                f0,
-                kkt0,
-                inner_tol,
+                Point {
+                    theta,
+                    grad: g,
+                    cost: f0,
+                    kkt: kkt0,
+                },
                 max_inner,
                 cov,
                 max_bt,
@@ -818,25 +796,32 @@ impl<L: Likelihood, P: Prior> Solver<MapProblem<'_, L, P>, CdState> for Proximal
                 in_place,
                 last_sweeps,
                 kkt_scale,
-                kkt_goal,
+                tol,
                 max_chords,
             )
             .map_err(argmin_err)
         })?;
-        self.grad = Some(step.grad.clone());
-        self.inner_sweeps += step.sweeps;
-        self.last_sweeps = Some(step.sweeps);
-        self.covariance_steps += u64::from(step.covariance);
-        self.kkt = step.kkt;
-        self.rel_kkt = step.kkt / self.scale;
+        let Step {
+            point,
+            step: t,
+            sweeps,
+            covariance,
+            progress,
+        } = step;
+        self.grad = Some(point.grad);
+        self.inner_sweeps += sweeps;
+        self.last_sweeps = Some(sweeps);
+        self.covariance_steps += u64::from(covariance);
+        self.kkt = point.kkt;
+        self.rel_kkt = point.kkt / self.scale;
         self.converged = self.rel_kkt <= self.tol;
-        self.stalled = !step.progress && !self.converged;
+        self.stalled = !progress && !self.converged;
         let kv = argmin::kv!(
             "rel_kkt" => self.rel_kkt;
-            "step" => step.step;
-            "inner_sweeps" => step.sweeps;
+            "step" => t;
+            "inner_sweeps" => sweeps;
         );
-        Ok((state.param(step.theta).cost(step.cost), Some(kv)))
+        Ok((state.param(point.theta).cost(point.cost), Some(kv)))
     }
 
     fn terminate(&mut self, _state: &CdState) -> TerminationStatus {
