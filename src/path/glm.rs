@@ -224,8 +224,10 @@ impl<L: Likelihood> Path<L> {
         let mut history: Vec<(f64, DVector<f64>)> = Vec::with_capacity(PREDICTOR_POINTS);
         let mut l1_prev = l1_of(grid[0].max(lambda_max).max(f64::MIN_POSITIVE));
         let (mut sweeps, mut newton_iterations) = (0u64, 0u64);
-        // One allocation for every subproblem's working-column copy along the path.
-        let mut storage: Vec<f64> = Vec::new();
+        // The last subproblem's IRLS model, handed from λ to λ: the next λ's first step runs
+        // on it when it has the working columns (a chord step across λ), else its
+        // allocations serve the new model.
+        let mut model = None;
         let (mut sweeps_hint, mut covariance_steps) = (None, 0u64);
         for k in 0..n_grid {
             let lambda = grid[k];
@@ -258,7 +260,7 @@ impl<L: Likelihood> Path<L> {
             }
             solver = solver
                 .with_sweeps_hint(sweeps_hint)
-                .with_storage(std::mem::take(&mut storage));
+                .with_model(model.take());
             if let Some(yes) = self.low_memory {
                 solver = solver.with_x_in_place(yes);
             }
@@ -270,7 +272,7 @@ impl<L: Likelihood> Path<L> {
                 .ctrlc(false)
                 .timer(false)
                 .run()?;
-            storage = res.solver.take_storage();
+            model = res.solver.take_model();
             sweeps_hint = res.solver.sweeps_hint();
             covariance_steps += res.solver.uses_covariance();
             let iterations = res.state.get_iter();

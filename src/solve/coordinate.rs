@@ -918,15 +918,14 @@ impl<'a> CdEngine<'a> {
         covariance: Option<bool>,
         weights_in_place: bool,
     ) -> Self {
-        let storage = Vec::new();
         Self::build(
             design,
+            design.x().as_slice(),
             None,
             intercept,
             scales,
             covariance,
-            storage,
-            weights_in_place,
+            (!weights_in_place).then(Vec::new),
         )
     }
 
@@ -962,7 +961,13 @@ impl<'a> CdEngine<'a> {
     ) -> Result<Self> {
         Self::check_columns(design, cols)?;
         Ok(Self::build(
-            design, cols, intercept, None, covariance, storage, false,
+            design,
+            design.x().as_slice(),
+            cols,
+            intercept,
+            None,
+            covariance,
+            Some(storage),
         ))
     }
 
@@ -982,12 +987,47 @@ impl<'a> CdEngine<'a> {
         Self::check_columns(design, cols)?;
         Ok(Self::build(
             design,
+            design.x().as_slice(),
             cols,
             intercept,
             None,
             covariance,
-            Vec::new(),
-            true,
+            None,
+        ))
+    }
+
+    /// [`CdEngine::on_columns_reusing`] (`in_place` false) or
+    /// [`CdEngine::on_columns_in_place`] (`in_place` true) with `X` borrowed for the engine's
+    /// lifetime on its own: `design`, whose `X` must be `x`, is read only while the engine is
+    /// built (its response and weights are copied), so the engine can outlive them — proximal
+    /// Newton carries its IRLS model from one λ of a path to the next.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a column index out of range; [`Error::Solver`] when
+    /// `design`'s `X` is not `x`.
+    pub(crate) fn on_columns_of(
+        x: &'a DMatrix<f64>,
+        design: &Design<'_>,
+        cols: Option<&[usize]>,
+        intercept: bool,
+        covariance: Option<bool>,
+        storage: Vec<f64>,
+        in_place: bool,
+    ) -> Result<Self> {
+        if !std::ptr::eq(x, design.x()) {
+            return Err(Error::Solver(
+                "internal: a coordinate-descent engine on another design's X".into(),
+            ));
+        }
+        Self::check_columns(design, cols)?;
+        Ok(Self::build(
+            design,
+            x.as_slice(),
+            cols,
+            intercept,
+            None,
+            covariance,
+            (!in_place).then_some(storage),
         ))
     }
 
@@ -1000,7 +1040,7 @@ impl<'a> CdEngine<'a> {
         }
     }
 
-    fn check_columns(design: &Design<'a>, cols: Option<&[usize]>) -> Result<()> {
+    fn check_columns(design: &Design<'_>, cols: Option<&[usize]>) -> Result<()> {
         match cols.into_iter().flatten().find(|&&j| j >= design.p()) {
             Some(&j) => Err(Error::InvalidParameter {
                 name: "working column",
@@ -1011,15 +1051,22 @@ impl<'a> CdEngine<'a> {
         }
     }
 
+    /// The engine on `design` (whose `X` is `xd`), over its columns `cols` (`None`: all).
+    /// `copy_into`: `None` reads `X` in place wherever it can (observation weights applied
+    /// per element); `Some(storage)` stores `X̃` where the updates read it weighted (naive
+    /// updates with observation weights, or a subset of the columns), in `storage`'s
+    /// allocation.
     fn build(
-        design: &Design<'a>,
+        design: &Design<'_>,
+        xd: &'a [f64],
         cols: Option<&[usize]>,
         intercept: bool,
         scales: Option<&[f64]>,
         covariance: Option<bool>,
-        storage: Vec<f64>,
-        weights_in_place: bool,
+        copy_into: Option<Vec<f64>>,
     ) -> Self {
+        let weights_in_place = copy_into.is_none();
+        let storage = copy_into.unwrap_or_default();
         let n = design.n();
         let p = cols.map_or(design.p(), |c| c.len());
         // Column of X behind engine coordinate j.
@@ -1041,7 +1088,6 @@ impl<'a> CdEngine<'a> {
         };
         let mut y = vec![0.0; n];
         let ybar = centered_response(design, &sqrt_v, intercept, &mut y);
-        let xd = design.x().as_slice();
         let (mut h, mut xty) = (Vec::with_capacity(p), Vec::with_capacity(p));
         let n_positive = sqrt_v.iter().filter(|&&v| v > 0.0).count();
         let covariance = covariance.unwrap_or(Self::covariance_rule(n_positive, p));
