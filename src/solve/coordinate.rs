@@ -1505,6 +1505,54 @@ impl<'a> CdEngine<'a> {
         self.g_fresh = false;
     }
 
+    /// [`CdEngine::set_response`] for proximal Newton's next model on the same IRLS weights
+    /// `a` (a chord step), from what the caller knows at its point θ = (w, b) instead of a
+    /// pass over the columns: `w` on the engine's coordinates (θ non-zero nowhere else),
+    /// and the true problem's data gradient there, `grad` on the engine's columns
+    /// (`g_j = Σᵢ vᵢ·xᵢⱼ·ℓ′ᵢ`) and `grad_b = Σᵢ vᵢ·ℓ′ᵢ`. The new response is
+    /// `zᵢ = ηᵢ − offsetᵢ − vᵢ·ℓ′ᵢ/aᵢ` with `η − offset = Xw + b`, so with `X̃ = √a∘(X − x̄)`
+    /// (`Σᵢ aᵢ(xᵢⱼ − x̄ⱼ) = 0` with an intercept; `x̄ = 0`, `b = 0` without)
+    /// `x̃_jᵀz̃ = Σᵢ aᵢ(xᵢⱼ − x̄ⱼ)zᵢ = Σ_k G_jk·w_k − (g_j − x̄ⱼ·grad_b)`: the Gram columns of
+    /// w's non-zero coordinates (computed if missing) instead of a pass over `X`. Rows with
+    /// `aᵢ = 0` have `vᵢ·ℓ′ᵢ = 0` (the IRLS weights' floor), so they add nothing to either
+    /// side. Covariance mode with unit scales and a finite gradient only; otherwise the
+    /// pass of `set_response`.
+    pub(crate) fn set_response_at(
+        &mut self,
+        design: &Design<'_>,
+        intercept: bool,
+        w: &[f64],
+        grad: &[f64],
+        grad_b: f64,
+    ) {
+        let usable = self.covariance
+            && w.len() == self.p
+            && grad.len() == self.p
+            && self.scales.iter().all(|&s| s == 1.0)
+            && grad.iter().all(|g| g.is_finite())
+            && grad_b.is_finite();
+        if !usable {
+            self.set_response(design, intercept);
+            return;
+        }
+        self.ybar = centered_response(design, &self.sqrt_v, intercept, &mut self.y);
+        let nz: Vec<usize> = (0..self.p).filter(|&k| w[k] != 0.0).collect();
+        self.ensure_gram(&nz);
+        let p = self.p;
+        for ((t, &m), &g) in self.xty.iter_mut().zip(&self.xbar).zip(grad) {
+            *t = m * grad_b - g;
+        }
+        for &k in &nz {
+            let s = self.gram_slot[k];
+            axpy(w[k], &self.gram[s * p..(s + 1) * p], &mut self.xty);
+        }
+        self.yy = dot(&self.y, &self.y);
+        self.grad_scale = gradient_scale_of(&self.xty);
+        self.unsettled = 0;
+        self.quiet_sweep = NO_QUIET_SWEEP;
+        self.g_fresh = false;
+    }
+
     /// Naive mode: checks use the incrementally updated residual instead of recomputing it
     /// from the coefficients (saves a pass over the active columns per check).
     pub fn incremental_residual(&mut self) {
@@ -3073,6 +3121,55 @@ mod tests {
                 let what = format!("{} columns, covariance {covariance}", cols.len());
                 assert!((&wa - &wb).amax() <= 1e-12 * wa.amax(), "{what}: {wa} {wb}");
                 assert!((ba - bb).abs() <= 1e-12 * ba.abs().max(1.0), "{what}");
+            }
+        }
+    }
+
+    /// `set_response_at` forms `X̃ᵀỹ` of a chord step's response from the Gram columns and
+    /// the true gradient (no pass over X), `set_response` by a pass: the same products,
+    /// with and without an intercept, on a column subset in place and on a copy.
+    #[test]
+    fn response_from_the_gradient_equals_the_pass_over_x() {
+        let (x, _, a) = weighted_columns_data();
+        let (n, p) = x.shape();
+        let cols: &[usize] = &[1, 4, 5, 8, 10];
+        // θ non-zero on the engine's columns only; d = v·ℓ′ any values.
+        let mut w = DVector::zeros(p);
+        for (k, &j) in cols.iter().enumerate().take(3) {
+            w[j] = 0.3 - 0.25 * k as f64;
+        }
+        let d = DVector::from_fn(n, |i, _| ((i * 7) % 11) as f64 / 4.0 - 1.2);
+        for intercept in [true, false] {
+            let b = if intercept { 0.7 } else { 0.0 };
+            let z = DVector::from_fn(n, |i, _| (x.row(i) * &w)[0] + b - d[i] / a[i]);
+            let design = Design::new(&x, &z).unwrap().with_weights(&a).unwrap();
+            let grad: Vec<f64> = cols.iter().map(|&j| x.column(j).dot(&d)).collect();
+            let grad_b = d.sum();
+            let w_sub: Vec<f64> = cols.iter().map(|&j| w[j]).collect();
+            for in_place in [true, false] {
+                let make = || {
+                    let e = CdEngine::on_columns_of(
+                        &x,
+                        &design,
+                        Some(cols),
+                        intercept,
+                        Some(true),
+                        Vec::new(),
+                        in_place,
+                    );
+                    e.unwrap()
+                };
+                let (mut by_pass, mut by_gradient) = (make(), make());
+                by_pass.set_response(&design, intercept);
+                by_gradient.set_response_at(&design, intercept, &w_sub, &grad, grad_b);
+                let what = format!("intercept {intercept}, in place {in_place}");
+                let scale = by_pass.xty.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                assert!(scale > 0.0, "{what}");
+                for (u, v) in by_pass.xty.iter().zip(&by_gradient.xty) {
+                    assert!((u - v).abs() <= 1e-12 * scale, "{what}: {u} {v}");
+                }
+                assert_eq!(by_pass.ybar, by_gradient.ybar, "{what}");
+                assert_eq!(by_pass.yy, by_gradient.yy, "{what}");
             }
         }
     }
