@@ -56,9 +56,14 @@ impl Anderson {
     }
 
     /// Stores the next iterate (its first `dim` values); returns `true` when `K + 1` are
-    /// stored, i.e. when [`Anderson::extrapolate`] can be called.
+    /// stored, i.e. when [`Anderson::extrapolate`] can be called. A full buffer that was not
+    /// extrapolated drops its oldest iterate, so the buffer always holds the latest ones.
     pub(crate) fn push(&mut self, x: impl IntoIterator<Item = f64>) -> bool {
         let d = self.dim;
+        if self.count == DEPTH + 1 {
+            self.iterates.copy_within(d..(DEPTH + 1) * d, 0);
+            self.count = DEPTH;
+        }
         let slot = &mut self.iterates[self.count * d..(self.count + 1) * d];
         for (s, v) in slot.iter_mut().zip(x) {
             *s = v;
@@ -204,6 +209,28 @@ mod tests {
         assert!(after < 1e-6 * before, "{after} vs {before}");
         // The buffer is empty again.
         assert!(acc.extrapolate().is_none());
+    }
+
+    /// Pushing onto a full buffer keeps the latest `K + 1` iterates: the extrapolation of an
+    /// affine iteration pushed past the depth is that of its last `K + 1` iterates alone.
+    #[test]
+    fn a_full_buffer_keeps_the_latest_iterates() {
+        let step = |x: &[f64; 2]| [0.9 * x[0] + 0.1 * x[1] + 1.0, 0.5 * x[1] - 0.3];
+        let iterates: Vec<[f64; 2]> = std::iter::successors(Some([4.0, -1.0]), |x| Some(step(x)))
+            .take(DEPTH + 4)
+            .collect();
+        let (mut long, mut last) = (Anderson::default(), Anderson::default());
+        long.reset(2);
+        last.reset(2);
+        for x in &iterates {
+            long.push(*x);
+        }
+        for x in &iterates[3..] {
+            last.push(*x);
+        }
+        let a = long.extrapolate().expect("an extrapolation").to_vec();
+        let b = last.extrapolate().expect("an extrapolation").to_vec();
+        assert_eq!(a, b);
     }
 
     /// Iterates that do not move give no extrapolation, neither does an incomplete buffer.
