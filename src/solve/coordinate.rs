@@ -959,16 +959,8 @@ impl<'a> CdEngine<'a> {
         covariance: Option<bool>,
         storage: Vec<f64>,
     ) -> Result<Self> {
-        Self::check_columns(design, cols)?;
-        Ok(Self::build(
-            design,
-            design.x().as_slice(),
-            cols,
-            intercept,
-            None,
-            covariance,
-            Some(storage),
-        ))
+        let x = design.x().as_slice();
+        Self::on_subset(design, x, cols, intercept, covariance, Some(storage))
     }
 
     /// [`CdEngine::on_columns`] reading the columns in place, the observation weights
@@ -984,16 +976,8 @@ impl<'a> CdEngine<'a> {
         intercept: bool,
         covariance: Option<bool>,
     ) -> Result<Self> {
-        Self::check_columns(design, cols)?;
-        Ok(Self::build(
-            design,
-            design.x().as_slice(),
-            cols,
-            intercept,
-            None,
-            covariance,
-            None,
-        ))
+        let x = design.x().as_slice();
+        Self::on_subset(design, x, cols, intercept, covariance, None)
     }
 
     /// [`CdEngine::on_columns_reusing`] (`in_place` false) or
@@ -1019,15 +1003,22 @@ impl<'a> CdEngine<'a> {
                 "internal: a coordinate-descent engine on another design's X".into(),
             ));
         }
+        let copy_into = (!in_place).then_some(storage);
+        Self::on_subset(design, x.as_slice(), cols, intercept, covariance, copy_into)
+    }
+
+    /// The engines on a subset of the columns (no scales), after checking the indices.
+    fn on_subset(
+        design: &Design<'_>,
+        xd: &'a [f64],
+        cols: Option<&[usize]>,
+        intercept: bool,
+        covariance: Option<bool>,
+        copy_into: Option<Vec<f64>>,
+    ) -> Result<Self> {
         Self::check_columns(design, cols)?;
         Ok(Self::build(
-            design,
-            x.as_slice(),
-            cols,
-            intercept,
-            None,
-            covariance,
-            (!in_place).then_some(storage),
+            design, xd, cols, intercept, None, covariance, copy_into,
         ))
     }
 
