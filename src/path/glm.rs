@@ -28,7 +28,9 @@
 //!    where it is non-zero, set to 0 where the prediction crosses zero) — or, at a KKT
 //!    tolerance of [`PREDICTOR_MAX_KKT_TOL`] or looser, from the previous solution itself —
 //!    screening each coordinate-descent subproblem with the sequential strong rule on the
-//!    previous point's L1 weights ([`ProximalNewton::with_screening`]); every point must
+//!    previous point's L1 weights ([`ProximalNewton::with_screening`]), and running its
+//!    first step on the previous λ's IRLS model when that model has every working column
+//!    (a chord step across λ: step 5 of [`crate::solve::proximal_newton`]); every point must
 //!    reach the relative KKT tolerance over all coordinates ([`Measure::RelativeKkt`]: the
 //!    largest KKT violation over `max|∇f(0)|`), else [`Error::NotConverged`] unless
 //!    [`Path::allow_unconverged`]. No duality gap is computed for these families:
