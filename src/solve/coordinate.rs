@@ -1489,6 +1489,12 @@ impl<'a> CdEngine<'a> {
         self.ybar = centered_response(design, &self.sqrt_v, intercept, &mut self.y);
         let mut h = vec![0.0; self.p];
         column_products(source!(self), &self.y, 0, &mut h, &mut self.xty);
+        self.response_replaced();
+    }
+
+    /// After `ỹ` and `X̃ᵀỹ` were replaced: `‖ỹ‖²` and the KKT scale from them, and the sweep
+    /// and Anderson state restart.
+    fn response_replaced(&mut self) {
         self.yy = dot(&self.y, &self.y);
         self.grad_scale = gradient_scale_of(&self.xty);
         self.unsettled = 0;
@@ -1537,11 +1543,7 @@ impl<'a> CdEngine<'a> {
             let s = self.gram_slot[k];
             axpy(w[k], &self.gram[s * p..(s + 1) * p], &mut self.xty);
         }
-        self.yy = dot(&self.y, &self.y);
-        self.grad_scale = gradient_scale_of(&self.xty);
-        self.unsettled = 0;
-        self.quiet_sweep = NO_QUIET_SWEEP;
-        self.g_fresh = false;
+        self.response_replaced();
     }
 
     /// Naive mode: checks use the incrementally updated residual instead of recomputing it

@@ -344,11 +344,11 @@ pub(crate) struct Model<'x> {
 }
 
 impl Model<'_> {
-    /// θ's coefficients on the model's columns.
-    fn working(&self, theta: &DVector<f64>, p: usize) -> Vec<f64> {
+    /// The entries of `v` (θ or a gradient: coefficients first) on the model's columns.
+    fn working(&self, v: &DVector<f64>, p: usize) -> Vec<f64> {
         match &self.cols {
-            Some(c) => c.iter().map(|&j| theta[j]).collect(),
-            None => theta.as_slice()[..p].to_vec(),
+            Some(c) => c.iter().map(|&j| v[j]).collect(),
+            None => v.as_slice()[..p].to_vec(),
         }
     }
 
@@ -362,11 +362,7 @@ impl Model<'_> {
         let z = irls_response(pb, &at.theta, &self.a);
         let design = Design::with_validated_x(pb.design().x(), &z)?.with_weights(&self.a)?;
         let p = pb.design().p();
-        let w = self.working(&at.theta, p);
-        let grad: Vec<f64> = match &self.cols {
-            Some(c) => c.iter().map(|&j| at.grad[j]).collect(),
-            None => at.grad.as_slice()[..p].to_vec(),
-        };
+        let (w, grad) = (self.working(&at.theta, p), self.working(&at.grad, p));
         let grad_b = if pb.has_intercept() { at.grad[p] } else { 0.0 };
         self.engine
             .set_response_at(&design, pb.has_intercept(), &w, &grad, grad_b);
