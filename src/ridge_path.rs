@@ -131,6 +131,10 @@ use nalgebra::{DMatrix, DMatrixViewMut, DVector, DVectorView};
 const BLOCK_VALUES: usize = 1 << 19;
 /// Householder reflectors applied together (compact WY) when mapping the solutions back.
 const WY_BLOCK: usize = 32;
+/// Order up to which `Q` is formed ([`Tridiagonal::q_rows`]) and applied to the solutions as
+/// they are computed, a group of shifts at a time ([`tridiagonal_solve`]); above it, `Q` in
+/// compact WY blocks.
+const EXPLICIT_Q_MAX: usize = 32;
 
 /// Which symmetric problem a [`RidgePath`] factorizes (module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -398,7 +402,7 @@ impl RidgePath {
                 (vt.tr_mul(&f), df, Factorization::Svd)
             }
         };
-        if u.iter().any(|v| !v.is_finite()) {
+        if !u.as_slice().iter().all(|v| v.is_finite()) {
             return Err(Error::Singular {
                 what: "XᵀX + nλI (a non-finite ridge solution)".into(),
             });
@@ -482,7 +486,7 @@ const TRAILING_BLOCK: usize = 64;
 const BLOCKED_TRIDIAGONAL_MIN: usize = 256;
 
 /// Shifts solved together by [`tridiagonal_solve`].
-const SHIFT_GROUP: usize = 4;
+const SHIFT_GROUP: usize = 8;
 
 /// `m²·L` above which the solves and the back-transformation of a grid of `L` shifts run as
 /// two halves on rayon's pool (below it the hand-off costs more than it saves).
@@ -565,7 +569,13 @@ fn solve_shifted(
     tri.apply_qt(d.as_mut_slice());
     let l = shifts.len();
     let mut z = DMatrix::<f64>::zeros(m, l);
-    let blocks = tri.wy_blocks();
+    // Small orders: Q formed (its rows), applied to each group of solutions as they come out
+    // of the solver; else Q in compact WY blocks, applied to a part's solutions at once.
+    let (q_rows, blocks) = if m <= EXPLICIT_Q_MAX {
+        (Some(tri.q_rows()), Vec::new())
+    } else {
+        (None, tri.wy_blocks())
+    };
     // One part of the grid: its solves, then Q applied to its columns.
     let part = |sh: &[f64], zs: &mut [f64]| -> Result<Vec<f64>> {
         let mut traces = Vec::with_capacity(sh.len());
@@ -574,11 +584,13 @@ fn solve_shifted(
             d.as_slice(),
             sh,
             zs,
-            &mut Vec::new(),
+            (&mut Vec::new(), q_rows.as_deref()),
             &mut traces,
             want_df,
         )?;
-        apply_wy(&blocks, &mut DMatrixViewMut::from_slice(zs, m, sh.len()));
+        if q_rows.is_none() {
+            apply_wy(&blocks, &mut DMatrixViewMut::from_slice(zs, m, sh.len()));
+        }
         Ok(traces)
     };
     // Two halves of the grid on rayon's pool when there is enough work; the split (a multiple
@@ -606,13 +618,32 @@ fn solve_shifted(
 
 /// [`tridiagonal_solve`] of the tridiagonal `T` (diagonal `a`, off-diagonal `e`) for every
 /// shift, into consecutive columns of `z`: groups of [`SHIFT_GROUP`] shifts, the last few
-/// one by one. Appends the traces to `traces` (0 without `trace`); `work` is reused.
+/// one by one (times `Q` when its rows are given). Appends the traces to `traces` (0
+/// without `trace`); `work` is reused.
 fn solve_tridiagonal_shifts(
     (a, e): (&[f64], &[f64]),
     d: &[f64],
     shifts: &[f64],
     z: &mut [f64],
-    work: &mut Vec<f64>,
+    (work, q_rows): (&mut Vec<f64>, Option<&[f64]>),
+    traces: &mut Vec<f64>,
+    trace: bool,
+) -> Result<()> {
+    crate::simd::wide(
+        z.len(),
+        #[inline(always)]
+        || solve_groups((a, e), d, shifts, z, (work, q_rows), traces, trace),
+    )
+}
+
+/// [`solve_tridiagonal_shifts`]' loop.
+#[inline(always)]
+fn solve_groups(
+    (a, e): (&[f64], &[f64]),
+    d: &[f64],
+    shifts: &[f64],
+    z: &mut [f64],
+    (work, q_rows): (&mut Vec<f64>, Option<&[f64]>),
     traces: &mut Vec<f64>,
     trace: bool,
 ) -> Result<()> {
@@ -621,19 +652,19 @@ fn solve_tridiagonal_shifts(
         .chunks(SHIFT_GROUP)
         .zip(z.chunks_mut(SHIFT_GROUP * m))
     {
-        if let &[s0, s1, s2, s3] = s {
+        if let Ok(group) = <[f64; SHIFT_GROUP]>::try_from(s) {
             traces.extend(tridiagonal_solve(
                 a,
                 e,
-                [s0, s1, s2, s3],
+                group,
                 d,
                 zk,
-                work,
+                (work, q_rows),
                 trace,
             )?);
         } else {
             for (&sc, zc) in s.iter().zip(zk.chunks_mut(m)) {
-                traces.extend(tridiagonal_solve(a, e, [sc], d, zc, work, trace)?);
+                traces.extend(tridiagonal_solve(a, e, [sc], d, zc, (work, q_rows), trace)?);
             }
         }
     }
@@ -894,6 +925,31 @@ impl Tridiagonal {
         }
     }
 
+    /// The rows of `Q = H₀⋯H_{m−3}`, row-major (`Q[r, c]` at `r·m + c`). `Q` is accumulated
+    /// backwards from `I`, `H_{m−3}` first: before `Hᵢ` is applied, the columns and rows
+    /// `≤ i` are still those of `I`, so `Hᵢ` only changes the trailing block
+    /// `Q[i+1.., i+1..]`, column by column `q ← q − β·(vᵀq)·v` (about `(2/3)m³` flops).
+    fn q_rows(&self) -> Vec<f64> {
+        let m = self.store.nrows();
+        let store = self.store.as_slice();
+        let mut q = DMatrix::<f64>::identity(m, m);
+        let qs = q.as_mut_slice();
+        for (i, &b) in self.beta.iter().enumerate().rev() {
+            if b == 0.0 {
+                continue;
+            }
+            let v = &store[i * m + i + 1..(i + 1) * m];
+            for c in i + 1..m {
+                let col = &mut qs[c * m + i + 1..(c + 1) * m];
+                let s = b * v.iter().zip(col.iter()).map(|(a, q)| a * q).sum::<f64>();
+                for (qk, &vk) in col.iter_mut().zip(v) {
+                    *qk -= s * vk;
+                }
+            }
+        }
+        q.transpose().as_slice().to_vec()
+    }
+
     /// `Q = H₀⋯H_{m−3}` as blocks of [`WY_BLOCK`] reflectors for [`apply_wy`], last block
     /// first, so that `Z ← Q·Z` applies each block to all columns of `Z` at once in the
     /// compact WY form (Schreiber & Van Loan): the product
@@ -1024,14 +1080,17 @@ fn axpy_dot(b: &[f64], a: f64, y: &mut [f64], w: &[f64]) -> f64 {
 /// the division's latency; the `K` shifts are interleaved row by row (`K` independent
 /// chains, stored row-major in `work`), which runs at its throughput instead. Every shift
 /// gets exactly the operations, in the same order, of a solve on its own. `z` holds the `K`
-/// solutions as consecutive columns of length `m`; `work` is resized to `4·m·K` values.
+/// solutions as consecutive columns of length `m` — times `Q` when the rows of an `m × m`
+/// matrix `Q` are given (row-major), each entry `Σᵢ Q[r, i]·zᵢ` summed in order of `i` with
+/// the `K` solutions in lanes; `work` is resized to `4·m·K` values.
+#[inline(always)]
 fn tridiagonal_solve<const K: usize>(
     a: &[f64],
     e: &[f64],
     sigma: [f64; K],
     d: &[f64],
     z: &mut [f64],
-    work: &mut Vec<f64>,
+    (work, q_rows): (&mut Vec<f64>, Option<&[f64]>),
     trace: bool,
 ) -> Result<[f64; K]> {
     let m = a.len();
@@ -1043,6 +1102,7 @@ fn tridiagonal_solve<const K: usize>(
     let (bwd, zt) = rest.split_at_mut(m * K);
     // Each row's K values are formed in registers ([f64; K], which the compiler maps onto
     // vector lanes) and stored row by row.
+    #[inline(always)]
     fn lanes<const K: usize>(f: impl Fn(usize) -> f64) -> [f64; K] {
         std::array::from_fn(f)
     }
@@ -1079,9 +1139,21 @@ fn tridiagonal_solve<const K: usize>(
         z_next = lanes::<K>(|k| (row[k] - ei * z_next[k]) * ir[k]);
         zt[i * K..(i + 1) * K].copy_from_slice(&z_next);
     }
-    for (k, col) in z.chunks_exact_mut(m).take(K).enumerate() {
-        for (zi, row) in col.iter_mut().zip(zt.chunks_exact(K)) {
-            *zi = row[k];
+    if let Some(q) = q_rows {
+        for (r, qr) in q.chunks_exact(m).enumerate() {
+            let mut acc = [0.0; K];
+            for (&qi, row) in qr.iter().zip(zt.chunks_exact(K)) {
+                acc = lanes::<K>(|k| acc[k] + qi * row[k]);
+            }
+            for (k, &v) in acc.iter().enumerate() {
+                z[k * m + r] = v;
+            }
+        }
+    } else {
+        for (k, col) in z.chunks_exact_mut(m).take(K).enumerate() {
+            for (zi, row) in col.iter_mut().zip(zt.chunks_exact(K)) {
+                *zi = row[k];
+            }
         }
     }
     let mut tr = [0.0; K];
@@ -1359,7 +1431,7 @@ impl RidgePathFit {
 #[cfg(test)]
 mod tests {
     use super::{apply_wy, tridiagonal_solve, Tridiagonal};
-    use nalgebra::DMatrix;
+    use nalgebra::{DMatrix, DVector};
 
     /// `Q·T·Qᵀ` rebuilds `A` (Q from the stored reflectors by the blocked back-transformation),
     /// for orders across the WY block size and for matrices whose columns are already zero
@@ -1417,11 +1489,18 @@ mod tests {
                 err <= 1e-12 * a.amax().max(1.0),
                 "m = {m}: |QTQᵀ − A| = {err:e}"
             );
+            // The explicit Q (its rows) is the Q of the WY blocks.
+            let mut q = DMatrix::<f64>::identity(m, m);
+            apply_wy(&blocks, &mut q.as_view_mut());
+            let rows = DMatrix::from_row_slice(m, m, &tri.q_rows());
+            let err = (&rows - &q).amax();
+            assert!(err <= 1e-13, "m = {m}: |Q (rows) − Q (WY)| = {err:e}");
         }
     }
 
-    /// Four shifts solved together give, bit for bit, the solutions and traces of four
-    /// solves on their own; a non-positive pivot in any one of them is an error.
+    /// A group of shifts solved together gives, bit for bit, the solutions and traces of the
+    /// solves on their own, with or without `Q` applied in the solver; a non-positive pivot
+    /// in any one of them is an error.
     #[test]
     fn grouped_shifts_equal_single_solves() {
         let m = 37;
@@ -1433,10 +1512,11 @@ mod tests {
         let shifts = [1e-3, 0.5, 7.0, 123.0];
         let mut work = Vec::new();
         let mut z4 = vec![0.0; 4 * m];
-        let t4 = tridiagonal_solve(&a, &e, shifts, &d, &mut z4, &mut work, true).unwrap();
+        let t4 = tridiagonal_solve(&a, &e, shifts, &d, &mut z4, (&mut work, None), true).unwrap();
         for (k, &s) in shifts.iter().enumerate() {
             let mut z1 = vec![0.0; m];
-            let [t1] = tridiagonal_solve(&a, &e, [s], &d, &mut z1, &mut work, true).unwrap();
+            let [t1] =
+                tridiagonal_solve(&a, &e, [s], &d, &mut z1, (&mut work, None), true).unwrap();
             assert_eq!(t1.to_bits(), t4[k].to_bits(), "trace of shift {k}");
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(
@@ -1458,11 +1538,41 @@ mod tests {
         }
         // Without traces: the same solutions, traces 0.
         let mut z = vec![0.0; 4 * m];
-        let t = tridiagonal_solve(&a, &e, shifts, &d, &mut z, &mut work, false).unwrap();
+        let t = tridiagonal_solve(&a, &e, shifts, &d, &mut z, (&mut work, None), false).unwrap();
         assert_eq!(t, [0.0; 4]);
         assert_eq!(z, z4);
+        // With Q (any orthogonal matrix will do: a rotation in each plane (i, i+1)) applied
+        // in the solver: the product Q·z of each solution, bit for bit the same in the group
+        // as alone.
+        let mut q = DMatrix::<f64>::identity(m, m);
+        for i in 0..m - 1 {
+            let (c, sn) = ((i as f64 * 0.7).cos(), (i as f64 * 0.7).sin());
+            let (ci, cj) = (q.column(i).clone_owned(), q.column(i + 1).clone_owned());
+            q.set_column(i, &(&ci * c - &cj * sn));
+            q.set_column(i + 1, &(&ci * sn + &cj * c));
+        }
+        let q_rows = q.transpose().as_slice().to_vec();
+        let mut zq = vec![0.0; 4 * m];
+        tridiagonal_solve(
+            &a,
+            &e,
+            shifts,
+            &d,
+            &mut zq,
+            (&mut work, Some(&q_rows)),
+            false,
+        )
+        .unwrap();
+        for (k, &s) in shifts.iter().enumerate() {
+            let mut z1 = vec![0.0; m];
+            tridiagonal_solve(&a, &e, [s], &d, &mut z1, (&mut work, Some(&q_rows)), false).unwrap();
+            assert_eq!(z1, zq[k * m..(k + 1) * m], "Q·z of shift {k}");
+            let want = &q * DVector::from_column_slice(&z4[k * m..(k + 1) * m]);
+            let err = (want - DVector::from_column_slice(&z1)).amax();
+            assert!(err <= 1e-12, "Q·z of shift {k}: error {err:e}");
+        }
         // A shift that makes T + σI indefinite fails the whole group.
         let bad = [0.5, -10.0, 1.0, 2.0];
-        assert!(tridiagonal_solve(&a, &e, bad, &d, &mut z, &mut work, true).is_err());
+        assert!(tridiagonal_solve(&a, &e, bad, &d, &mut z, (&mut work, None), true).is_err());
     }
 }

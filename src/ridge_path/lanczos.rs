@@ -114,7 +114,7 @@ pub(super) fn shifted_solves(
             &rhs[..k],
             shifts,
             ys,
-            &mut work,
+            (&mut work, None),
             &mut traces,
             false,
         );
