@@ -106,6 +106,16 @@ pub(crate) fn weighted_copy_pays(n: usize, cols: usize) -> bool {
 /// where cyclic sweeps contract by `1 − 10⁻⁶`) took millions of sweeps without it.
 const ANDERSON_AFTER: u64 = 10;
 
+/// Sweeps of one inner loop over the active set after which, and after every doubling of
+/// which, the minimizer on the current signs is proposed ([`CdEngine::try_newton`]): 40, 80,
+/// 160, … A loop that settles within 40 sweeps runs as without it, bit for bit.
+const NEWTON_AFTER: u64 = 40;
+
+/// Whether sweep `k` of an inner loop proposes a Newton step ([`NEWTON_AFTER`]).
+fn newton_due(k: u64) -> bool {
+    k >= NEWTON_AFTER && k.is_multiple_of(NEWTON_AFTER) && (k / NEWTON_AFTER).is_power_of_two()
+}
+
 /// `quiet_sweep` when no sweep since the last change of `w` or `r` from outside a sweep was quiet.
 const NO_QUIET_SWEEP: u64 = u64::MAX;
 
@@ -840,6 +850,8 @@ pub struct CdEngine<'a> {
     trial_step: Vec<f64>,
     trial_save: Vec<f64>,
     trial_grad: Vec<f64>,
+    /// Scratch of a Newton step: the proposed active coefficients.
+    trial_point: Vec<f64>,
 }
 
 /// Where an inner loop over the active set keeps the active coordinates' gradient.
@@ -1221,6 +1233,7 @@ impl<'a> CdEngine<'a> {
             trial_step: Vec::new(),
             trial_save: Vec::new(),
             trial_grad: Vec::new(),
+            trial_point: Vec::new(),
         }
     }
 
@@ -1897,6 +1910,9 @@ impl<'a> CdEngine<'a> {
                     self.extrapolate_active(ActiveGradient::ActiveGram, false);
                 }
             }
+            if newton_due(k) && self.try_newton(ActiveGradient::ActiveGram, k) {
+                self.anderson.reset(na);
+            }
         }
         self.quiet_sweep = NO_QUIET_SWEEP;
         for t in 0..na {
@@ -1933,15 +1949,125 @@ impl<'a> CdEngine<'a> {
     }
 
     fn try_extrapolation(&mut self, acc: &mut Anderson, mode: ActiveGradient) {
-        let Some(xe) = acc.extrapolate() else {
-            return;
+        if let Some(xe) = acc.extrapolate() {
+            self.try_point(xe, mode);
+        }
+    }
+
+    /// Proposes the minimizer of the objective on the current face — every free coordinate
+    /// of the working active set (non-zero, or unpenalized) keeps its sign `s_j`, the others
+    /// stay at 0 — and moves there through [`CdEngine::try_point`] (so only if that lowers
+    /// the objective). On the face the objective is quadratic,
+    /// `½wᵀHw − bᵀw + Σ l1_j·s_j·w_j + ½Σ l2_j·w_j²` with `H = X̃ᵀX̃` and `b = X̃ᵀỹ`, and its
+    /// minimizer solves `(H_FF + diag(l2_F))·w_F = b_F − l1_F∘s_F = g_F + H_FF·w_F` (with
+    /// `g = X̃ᵀr` at the current `w`, which is 0 outside `F`): one Cholesky factorization of
+    /// the free coordinates' Gram matrix, read from the active-set or compact Gram matrix.
+    /// When the solution changes a penalized sign, the step stops where the first such
+    /// coordinate reaches 0 (the objective decreases all along). Cyclic sweeps contract the
+    /// error of an ill-conditioned quadratic by a factor near 1 per sweep (a square
+    /// 60 × 60 design at λ near 0: millions of sweeps); once the signs are right, this step
+    /// lands on the optimum. Returns whether the step was taken; nothing is proposed
+    /// without a Gram matrix (`Residual`), or when the factorization (`|F|³/3`
+    /// multiply-adds) would cost more than the `sweeps` sweeps already spent (each at least
+    /// `|F|²`): `|F| > 3·sweeps`.
+    fn try_newton(&mut self, mode: ActiveGradient, sweeps: u64) -> bool {
+        let na = self.active.len();
+        let free: Vec<usize> = (0..na)
+            .filter(|&t| {
+                let j = self.active[t];
+                self.strong[j] && self.h[j] > 0.0 && (self.w[j] != 0.0 || self.l1[j] == 0.0)
+            })
+            .collect();
+        let f = free.len();
+        if f == 0 || f as u64 > 3 * sweeps {
+            return false;
+        }
+        // Entry (t, u) of H and g_t, by positions in the active set.
+        let (active, cpos) = (&self.active, &self.cpos);
+        let hess = |t: usize, u: usize| -> Option<f64> {
+            match mode {
+                ActiveGradient::ActiveGram => {
+                    let ag = self.agram.as_ref()?;
+                    Some(ag[u * self.acap + t])
+                }
+                ActiveGradient::Compact => {
+                    Some(self.cgram[cpos[active[u]] * self.ccap + cpos[active[t]]])
+                }
+                ActiveGradient::Residual => None,
+            }
         };
+        let grad = |t: usize| -> f64 {
+            match mode {
+                ActiveGradient::Compact => self.gc[cpos[active[t]]],
+                _ => self.ga[t],
+            }
+        };
+        let mut a = DMatrix::<f64>::zeros(f, f);
+        let mut rhs = DVector::<f64>::zeros(f);
+        for (c, &u) in free.iter().enumerate() {
+            for (r, &t) in free.iter().enumerate() {
+                let Some(h) = hess(t, u) else {
+                    return false;
+                };
+                a[(r, c)] = h;
+                rhs[r] += h * self.w[active[u]];
+            }
+            let j = active[u];
+            a[(c, c)] += self.l2[j];
+        }
+        for (r, &t) in free.iter().enumerate() {
+            let j = active[t];
+            rhs[r] += grad(t) - self.l1[j] * self.w[j].signum();
+        }
+        let Some(chol) = crate::linalg::cholesky(a) else {
+            return false;
+        };
+        let sol = chol.solve(&rhs);
+        if !sol.iter().all(|v| v.is_finite()) {
+            return false;
+        }
+        // The largest step towards the solution that keeps every penalized sign: the
+        // objective is a convex quadratic along it, decreasing up to the solution.
+        let mut step = 1.0f64;
+        let mut stop = None;
+        for (r, &t) in free.iter().enumerate() {
+            let wj = self.w[active[t]];
+            if self.l1[active[t]] > 0.0 && sol[r] * wj <= 0.0 {
+                let s = wj / (wj - sol[r]);
+                if s < step {
+                    step = s;
+                    stop = Some(r);
+                }
+            }
+        }
+        let mut point = std::mem::take(&mut self.trial_point);
+        point.clear();
+        point.extend(self.active.iter().map(|&j| self.w[j]));
+        for (r, &t) in free.iter().enumerate() {
+            let wj = point[t];
+            point[t] = if stop == Some(r)
+                || (step == 1.0 && self.l1[active[t]] > 0.0 && sol[r] * wj <= 0.0)
+            {
+                0.0
+            } else {
+                wj + step * (sol[r] - wj)
+            };
+        }
+        let taken = self.try_point(&point, mode);
+        self.trial_point = point;
+        taken
+    }
+
+    /// Moves the active coefficients to `xe` (in the order of the active set) if that lowers
+    /// the objective, otherwise leaves everything as it was ([`CdEngine::extrapolate_active`]
+    /// for the test); returns whether it moved.
+    fn try_point(&mut self, xe: &[f64], mode: ActiveGradient) -> bool {
         self.trial_step.clear();
         let (w, active) = (&self.w, &self.active);
         self.trial_step
             .extend(active.iter().zip(xe).map(|(&j, &e)| e - w[j]));
         if self.trial_step.iter().all(|&d| d == 0.0) {
-            return;
+            return false;
         }
         let (na, m) = (self.active.len(), self.cidx.len());
         // The active gradient before the step, and what to restore if it is refused.
@@ -2017,12 +2143,14 @@ impl<'a> CdEngine<'a> {
             }
             self.g_fresh = false;
             self.quiet_sweep = NO_QUIET_SWEEP;
+            true
         } else {
             match mode {
                 ActiveGradient::ActiveGram => self.ga.copy_from_slice(&self.trial_grad),
                 ActiveGradient::Compact => self.gc.copy_from_slice(&self.trial_save),
                 ActiveGradient::Residual => self.r.copy_from_slice(&self.trial_save),
             }
+            false
         }
     }
 
@@ -2088,6 +2216,9 @@ impl<'a> CdEngine<'a> {
                     if self.anderson.push(self.active.iter().map(|&j| w[j])) {
                         self.extrapolate_active(ActiveGradient::Compact, false);
                     }
+                }
+                if newton_due(k) && self.try_newton(ActiveGradient::Compact, k) {
+                    self.anderson.reset(self.active.len());
                 }
             }
         }
@@ -2460,11 +2591,19 @@ impl<'a> CoordinateDescent<'a> {
             rel_kkt: f64::INFINITY,
             strong_violations: 0,
         });
+        // Not converged with the gap within its tolerance: the KKT conditions were missed,
+        // and that is the measure to report.
+        let (measure, value, tolerance) =
+            if !self.converged && c.rel_gap <= self.gap_tol && c.rel_kkt > self.kkt_tol {
+                (Measure::RelativeKkt, c.rel_kkt, self.kkt_tol)
+            } else {
+                (Measure::RelativeDualityGap, c.rel_gap, self.gap_tol)
+            };
         Convergence {
             converged: self.converged,
-            measure: Measure::RelativeDualityGap,
-            value: c.rel_gap,
-            tolerance: self.gap_tol,
+            measure,
+            value,
+            tolerance,
             kkt_violation: c.kkt,
             iterations,
         }

@@ -407,7 +407,9 @@ fn unsupported_combinations() {
     ));
 }
 
-/// A lasso on strongly correlated columns near the null model: hard for coordinate descent.
+/// A lasso on strongly correlated columns near the null model: hard for coordinate descent
+/// (its active-set Newton steps reach the default tolerance within three iterations, so the
+/// test below asks for an unreachable one).
 fn hard_lasso() -> (DMatrix<f64>, DVector<f64>, Laplace) {
     let x = correlated_design(100, 60, 0.99, 211);
     let w = DVector::from_fn(60, |j, _| if j % 5 == 0 { 1.0 } else { 0.0 });
@@ -428,6 +430,8 @@ fn not_converged_carries_the_measure_and_allow_unconverged_returns_the_fit() {
     for iters in [1u64, 3] {
         let map = Map::new(gauss(), prior.clone())
             .method(Method::CoordinateDescent)
+            .tolerance(1e-20)
+            .unwrap()
             .max_iters(iters);
         let e = map.fit(&x, &y).unwrap_err();
         eprintln!("CD max_iters({iters}): {e}");
@@ -441,9 +445,18 @@ fn not_converged_carries_the_measure_and_allow_unconverged_returns_the_fit() {
             } => {
                 assert_eq!(solver, "coordinate descent");
                 assert_eq!(iterations, iters);
-                assert_eq!(measure, Measure::RelativeDualityGap);
-                assert_eq!(tolerance, 1e-12);
-                assert!(achieved > tolerance, "{achieved}");
+                // The criterion missed is the one reported: the gap (∞ before any check),
+                // or the KKT conditions once the gap is within its tolerance.
+                if iters == 1 {
+                    assert_eq!(measure, Measure::RelativeDualityGap);
+                    assert_eq!(tolerance, 1e-20);
+                } else {
+                    assert!(
+                        measure == Measure::RelativeKkt || tolerance == 1e-20,
+                        "{measure:?} {tolerance}"
+                    );
+                }
+                assert!(achieved > tolerance, "{achieved} vs {tolerance}");
                 if iters == 3 {
                     assert!(achieved.is_finite(), "{achieved}");
                 }

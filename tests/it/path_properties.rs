@@ -741,6 +741,45 @@ fn ill_conditioned_paths_converge_in_fewer_sweeps() {
     }
 }
 
+/// The active-set Newton step of coordinate descent (`CdEngine`, proposed after 40, 80,
+/// 160, … sweeps of an inner loop): an elastic net (mix 0.12) down to λ = 10⁻⁶·λ_max on a
+/// square 60 × 60 design, whose last points keep every coefficient and are as
+/// ill-conditioned as `X̃ᵀX̃/n` itself, is certified at every point (KKT re-derived here)
+/// in a bounded number of sweeps with either kind of update. Without the Newton step (with
+/// Anderson extrapolation alone) it took 6 799 614 sweeps with naive updates (23 s); with
+/// it, 14 873 (naive) and 16 163 (covariance).
+#[test]
+fn square_elastic_net_path_lands_on_each_face_minimizer() {
+    let x = common::correlated_design(60, 60, 0.5, 31);
+    let y = common::normal_vector(60, 32);
+    let v = DVector::from_element(x.nrows(), 1.0);
+    let f = vec![1.0; x.ncols()];
+    for covariance in [false, true] {
+        let fit = Path::new(gauss(), 0.12)
+            .lambda_min_ratio(Some(1e-6))
+            .early_stop(false)
+            .covariance_updates(covariance)
+            .fit(&x, &y)
+            .unwrap();
+        eprintln!(
+            "covariance {covariance}: {} sweeps, df {:?}",
+            fit.sweeps(),
+            fit.df().last()
+        );
+        assert!(fit.converged() && fit.len() == 100);
+        assert!(
+            fit.sweeps() <= 50_000,
+            "covariance {covariance}: {} sweeps",
+            fit.sweeps()
+        );
+        assert!(fit.df()[99] >= 55, "df {}", fit.df()[99]);
+        for k in 0..fit.len() {
+            let (kkt, kb) = independent_kkt(&x, &y, &v, &f, true, true, &fit, k);
+            assert!(kkt <= 1e-8 && kb <= 1e-8, "point {k}: KKT {kkt:e} {kb:e}");
+        }
+    }
+}
+
 /// One row and no intercept: after standardization every column is ±1, the same column up
 /// to sign (zero columns aside), and only the small L2 part of an elastic net decides how the
 /// coefficients share it. Cyclic sweeps then move every coordinate by a hair per outer
