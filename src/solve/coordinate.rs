@@ -1981,7 +1981,8 @@ impl<'a> CdEngine<'a> {
     /// lands on the optimum. Returns whether the step was taken; nothing is proposed
     /// without a Gram matrix (`Residual`), or when the factorization (`|F|³/3`
     /// multiply-adds) would cost more than the `sweeps` sweeps already spent (each at least
-    /// `|F|²`): `|F| > 3·sweeps`.
+    /// `|F|²`): `|F| > 3·sweeps`. It allocates its `|F| × |F|` matrix — at most `log₂` of
+    /// a loop's sweeps times, not per sweep.
     fn try_newton(&mut self, mode: ActiveGradient, sweeps: u64) -> bool {
         let na = self.active.len();
         let free: Vec<usize> = (0..na)
