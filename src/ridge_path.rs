@@ -632,24 +632,6 @@ fn solve_tridiagonal_shifts(
     traces: &mut Vec<f64>,
     trace: bool,
 ) -> Result<()> {
-    crate::simd::wide(
-        z.len(),
-        #[inline(always)]
-        || solve_groups((a, e), d, shifts, z, (work, q_rows), traces, trace),
-    )
-}
-
-/// [`solve_tridiagonal_shifts`]' loop.
-#[inline(always)]
-fn solve_groups(
-    (a, e): (&[f64], &[f64]),
-    d: &[f64],
-    shifts: &[f64],
-    z: &mut [f64],
-    (work, q_rows): (&mut Vec<f64>, Option<&[f64]>),
-    traces: &mut Vec<f64>,
-    trace: bool,
-) -> Result<()> {
     let m = d.len();
     for (s, zk) in shifts
         .chunks(SHIFT_GROUP)
@@ -1105,7 +1087,6 @@ fn tridiagonal_solve<const K: usize>(
     let (bwd, zt) = rest.split_at_mut(m * K);
     // Each row's K values are formed in registers ([f64; K], which the compiler maps onto
     // vector lanes) and stored row by row.
-    #[inline(always)]
     fn lanes<const K: usize>(f: impl Fn(usize) -> f64) -> [f64; K] {
         std::array::from_fn(f)
     }
