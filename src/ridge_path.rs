@@ -1068,7 +1068,6 @@ fn axpy_dot(b: &[f64], a: f64, y: &mut [f64], w: &[f64]) -> f64 {
 /// solutions as consecutive columns of length `m` — times `Q` when the rows of an `m × m`
 /// matrix `Q` are given (row-major), each entry `Σᵢ Q[r, i]·zᵢ` summed in order of `i` with
 /// the `K` solutions in lanes; `work` is resized to `4·m·K` values.
-#[inline(always)]
 fn tridiagonal_solve<const K: usize>(
     a: &[f64],
     e: &[f64],
