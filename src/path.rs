@@ -653,17 +653,13 @@ impl<L: Likelihood> Path<L> {
                 .ok_or_else(|| Error::Solver("coordinate descent returned no engine".into()))?;
             let rel_kkt = check.map_or(f64::INFINITY, |c| c.rel_kkt);
             if !conv.converged && !self.allow_unconverged {
-                let (measure, achieved, tolerance) = if conv.value > self.gap_tol {
-                    (Measure::RelativeDualityGap, conv.value, self.gap_tol)
-                } else {
-                    (Measure::RelativeKkt, rel_kkt, self.kkt_tol)
-                };
+                // The measure missed: the gap, or the KKT conditions once the gap is met.
                 return Err(Error::NotConverged {
                     solver: "coordinate descent (regularization path)",
                     iterations,
-                    measure,
-                    achieved,
-                    tolerance,
+                    measure: conv.measure,
+                    achieved: conv.value,
+                    tolerance: conv.tolerance,
                 });
             }
             let b = eng.coefficients_into(coefficients.column_mut(k).as_mut_slice());

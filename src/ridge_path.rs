@@ -46,8 +46,9 @@
 //! form, one `X̃ᵀ·(QZ)`): up to `m = 32`, `Q` is formed (`(2/3)m³` flops) and each group of
 //! eight solutions is multiplied by it while still in the solver's registers; above, `Q`
 //! is applied to all of `Z` in compact WY blocks by matrix products (on the 442 × 10
-//! diabetes set the first takes a 100-λ path from 31.5 to 25 µs, against 14 µs for one λ). From `m²·L ≥ 2¹⁸` the solves and `Q·Z` run as two
-//! halves of the grid on rayon's pool, each column computed the same way either way. The
+//! diabetes set the first takes a 100-λ path from 31.5 to 25 µs, against 14 µs for one λ).
+//! From `m²·L ≥ 2¹⁸` the solves and `Q·Z` run as two halves of the grid on rayon's pool,
+//! each column computed the same way either way. The
 //! eigenvalues are never needed: the QR iterations of a full eigendecomposition (another
 //! ~`6m³` flops with eigenvectors) would only diagonalize `T`, which the tridiagonal solve
 //! does not require. The effective degrees of freedom come from
@@ -912,24 +913,14 @@ impl Tridiagonal {
 
     /// The rows of `Q = H₀⋯H_{m−3}`, row-major (`Q[r, c]` at `r·m + c`). `Q` is accumulated
     /// backwards from `I`, `H_{m−3}` first: before `Hᵢ` is applied, the columns and rows
-    /// `≤ i` are still those of `I`, so `Hᵢ` only changes the trailing block
-    /// `Q[i+1.., i+1..]`, column by column `q ← q − β·(vᵀq)·v` (about `(2/3)m³` flops).
+    /// `≤ i` are still those of `I`, so `Hᵢ` ([`Tridiagonal::reflect`]) only changes the
+    /// trailing block `Q[i+1.., i+1..]` (about `(2/3)m³` flops).
     fn q_rows(&self) -> Vec<f64> {
         let m = self.store.nrows();
-        let store = self.store.as_slice();
         let mut q = DMatrix::<f64>::identity(m, m);
-        let qs = q.as_mut_slice();
-        for (i, &b) in self.beta.iter().enumerate().rev() {
-            if b == 0.0 {
-                continue;
-            }
-            let v = &store[i * m + i + 1..(i + 1) * m];
-            for c in i + 1..m {
-                let col = &mut qs[c * m + i + 1..(c + 1) * m];
-                let s = b * v.iter().zip(col.iter()).map(|(a, q)| a * q).sum::<f64>();
-                for (qk, &vk) in col.iter_mut().zip(v) {
-                    *qk -= s * vk;
-                }
+        for i in (0..self.beta.len()).rev() {
+            for mut col in q.column_iter_mut().skip(i + 1) {
+                self.reflect(i, col.as_mut_slice());
             }
         }
         q.transpose().as_slice().to_vec()
